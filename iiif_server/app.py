@@ -1,0 +1,132 @@
+"""The Starlette application: IIIF routes, the one error handler, CORS, and start-up wiring."""
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote, unquote
+
+import pyvips
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from .base_url import public_base_url
+from .cors import AllowAnyOrigin
+from .errors import IIIFError
+from .extension import Extension
+from .formats import MEDIA_TYPES, EncodeOptions
+from .http_cache import is_not_modified, make_etag, validator_headers
+from .image_request import parse_image_request
+from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
+from .pipeline import render
+from .plan import plan
+from .settings import Settings
+from .sources import FolderSource
+
+PREFIX = "/iiif/3/"
+
+
+def iiif_segments(request: Request) -> list[str]:
+    """The percent-decoded segments after `/iiif/3/`, split on the raw path so `%2F` stays in one."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    path = raw.decode("latin-1")
+    start = path.find(PREFIX)
+    return [unquote(part) for part in path[start + len(PREFIX) :].split("/")]
+
+
+class IIIFImageAPI:
+    """Handlers for info.json, image requests and the base-URI redirect."""
+
+    def __init__(self, settings: Settings, source: FolderSource, extensions: Sequence[Extension]) -> None:
+        self.settings = settings
+        self.source = source
+        self.extensions = extensions
+        self.syntaxes = {p: parse for ext in extensions for p, parse in ext.region_syntaxes.items()}
+        self.encode_options = EncodeOptions(settings.jpeg_quality, settings.webp_quality)
+
+    def base_url(self, request: Request) -> str:
+        """The public base URL for this request."""
+        return public_base_url(request, self.settings.public_base_url, self.settings.trust_forwarded_headers)
+
+    async def dispatch(self, request: Request) -> Response:
+        """Route `/iiif/3/...` by its number of segments."""
+        segments = iiif_segments(request)
+        if len(segments) == 1 and segments[0]:
+            return self.redirect_to_info(request, segments[0])
+        if len(segments) == 2 and segments[1] == "info.json":
+            return await self.info(request, segments[0])
+        if len(segments) == 5:
+            return await self.image(request, segments)
+        raise IIIFError(404, "not a IIIF Image API path (identifiers with '/' must escape it as %2F)")
+
+    def redirect_to_info(self, request: Request, identifier: str) -> Response:
+        """`/iiif/3/{id}` answers 303 See Other to its info.json."""
+        location = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}/info.json"
+        return RedirectResponse(location, status_code=303)
+
+    async def info(self, request: Request, identifier: str) -> Response:
+        """The image's info.json, as JSON-LD when the client asks for it."""
+        source = await run_in_threadpool(self.source.describe, identifier)
+        service_id = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
+        etag = make_etag("info", service_id, source.path, source.mtime, self.settings)
+        headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
+        headers["Link"] = f'<{PROFILE_URL}>;rel="profile"'
+        headers["Vary"] = "Accept"
+        if is_not_modified(request.headers, etag, source.mtime):
+            return Response(status_code=304, headers=headers)
+        services = [s for ext in self.extensions if ext.info_services for s in ext.info_services(service_id)]
+        info = build_info(service_id, source, self.settings.limits, self.settings.tile_size, services)
+        accept = request.headers.get("accept", "")
+        media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
+        return Response(json.dumps(info, indent=2), media_type=media_type, headers=headers)
+
+    async def image(self, request: Request, segments: list[str]) -> Response:
+        """An image request: parse, plan, check validators, then render off the event loop."""
+        image_request = parse_image_request(*segments, syntaxes=self.syntaxes)
+        source = await run_in_threadpool(self.source.describe, image_request.identifier)
+        image_plan = plan(image_request, source.width, source.height, self.settings.limits)
+        etag = make_etag("image", image_plan.canonical_path, source.path, source.mtime, self.encode_options)
+        headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
+        canonical_url = f"{self.base_url(request)}{PREFIX}{image_plan.canonical_path}"
+        headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
+        if is_not_modified(request.headers, etag, source.mtime):
+            return Response(status_code=304, headers=headers)
+        try:
+            body = await run_in_threadpool(render, source, self.source, image_plan, self.encode_options)
+        except pyvips.Error as error:
+            reason = str(error).strip().splitlines()[0]
+            raise IIIFError(501, f"libvips could not process this image: {reason}") from error
+        return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
+
+
+async def iiif_error_response(request: Request, exc: Exception) -> Response:
+    """The one place an IIIFError becomes a response: its status and a short plain-text reason."""
+    assert isinstance(exc, IIIFError)
+    return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+
+async def index(request: Request) -> Response:
+    """A plain list of the served identifiers with their info.json URLs."""
+    api: IIIFImageAPI = request.app.state.iiif
+    base = api.base_url(request)
+    lines = [f"{base}{PREFIX}{quote(i, safe='')}/info.json" for i in api.source.identifiers()]
+    return PlainTextResponse("IIIF Image API 3.0 server. Images:\n" + "\n".join(lines) + "\n")
+
+
+def create_app(settings: Settings | None = None, extensions: Sequence[Extension] = ()) -> Starlette:
+    """Build the application; settings default to the environment's."""
+    settings = settings or Settings.from_env()
+    source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
+    api = IIIFImageAPI(settings, source, extensions)
+    routes: list[Any] = [
+        Route("/", index),
+        Route(PREFIX + "{rest:path}", api.dispatch),
+        *(route for ext in extensions for route in ext.routes),
+    ]
+    app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response})
+    app.state.iiif = api
+    app.state.settings = settings
+    app.add_middleware(AllowAnyOrigin)
+    return app

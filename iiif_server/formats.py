@@ -1,0 +1,39 @@
+"""Output encoders: one pyvips save call and one media type per IIIF format."""
+
+from dataclasses import dataclass
+
+import pyvips
+
+from .image_request import Format
+
+MEDIA_TYPES: dict[str, str] = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "tif": "image/tiff",
+    "gif": "image/gif",
+}
+ALPHA_FORMATS = frozenset({"png", "webp", "tif", "gif"})
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Encoder settings taken from the server settings."""
+
+    jpeg_quality: int = 85
+    webp_quality: int = 80
+
+
+def encode(image: pyvips.Image, fmt: Format, options: EncodeOptions, background: tuple[int, ...]) -> bytes:
+    """Encode an 8-bit image; formats without alpha get it flattened onto `background`."""
+    if fmt not in ALPHA_FORMATS and image.hasalpha():
+        image = image.flatten(background=list(background[: image.bands - 1]))
+    if fmt == "jpg":
+        return image.jpegsave_buffer(Q=options.jpeg_quality, keep="none")
+    if fmt == "png":
+        return image.pngsave_buffer(compression=4, keep="none")
+    if fmt == "webp":
+        return image.webpsave_buffer(Q=options.webp_quality, effort=2, keep="none")
+    if fmt == "tif":
+        return image.tiffsave_buffer(compression="deflate", keep="none")
+    return image.gifsave_buffer(keep="none")

@@ -1,0 +1,35 @@
+"""Strict parsing of the decimal numbers that IIIF URLs carry, and the one rounding rule."""
+
+import math
+import re
+
+from .errors import bad_request
+
+_INTEGER = re.compile(r"\d+")
+_DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)")
+
+
+def parse_int(text: str, parameter: str) -> int:
+    """A non-negative integer written with digits only (no sign, no exponent)."""
+    if not _INTEGER.fullmatch(text):
+        raise bad_request(parameter, f"{text!r} is not a non-negative integer")
+    return int(text)
+
+
+def parse_decimal(text: str, parameter: str) -> float:
+    """A non-negative decimal such as `12`, `12.5` or `.5` (no sign, exponent, NaN or infinity)."""
+    if not _DECIMAL.fullmatch(text):
+        raise bad_request(parameter, f"{text!r} is not a non-negative decimal number")
+    return float(text)
+
+
+def round_half_up(value: float) -> int:
+    """The project's one rounding rule for derived pixel values: halves round up."""
+    return math.floor(value + 0.5)
+
+
+def format_decimal(value: float) -> str:
+    """A number as the canonical URL writes it: no trailing zeros, no exponent."""
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0").rstrip(".")

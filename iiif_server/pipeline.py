@@ -1,0 +1,108 @@
+"""The pixel pipeline, in the specification's order: region, size, rotation, quality, format."""
+
+import math
+
+import pyvips
+
+from .formats import ALPHA_FORMATS, EncodeOptions, encode
+from .plan import ImagePlan
+from .region import Box
+from .rotation import Rotation
+from .sources import FolderSource, Level, SourceImage
+
+WHITE = (255, 255, 255)
+JPEG_SHRINKS = (8, 4, 2)
+
+
+def choose_level(source: SourceImage, box: Box, out_w: int, out_h: int) -> tuple[Level, int]:
+    """The smallest pyramid level (and JPEG/WebP shrink-on-load factor) still at least the output size."""
+    shrink = min(box.width / out_w, box.height / out_h)
+    level = source.levels[0]
+    for candidate in source.levels[1:]:
+        if source.width / candidate.width <= shrink + 1e-9:
+            level = candidate
+    if len(source.levels) == 1 and source.loader.startswith(("jpeg", "webp")):
+        return level, next((s for s in JPEG_SHRINKS if s <= shrink), 1)
+    return level, 1
+
+
+def to_display_colours(image: pyvips.Image) -> pyvips.Image:
+    """8-bit sRGB or 8-bit grey, whatever the source's bit depth and colour space."""
+    grey = image.interpretation in ("b-w", "grey16")
+    target = "b-w" if grey else "srgb"
+    if image.interpretation != target:
+        image = image.colourspace(target)
+    if image.format != "uchar":
+        image = image.cast("uchar")
+    return image
+
+
+def cut_and_scale(source: SourceImage, handles: FolderSource, box: Box, out_w: int, out_h: int) -> pyvips.Image:
+    """The region at the output size, read from the cheapest level that keeps full quality."""
+    level, shrink = choose_level(source, box, out_w, out_h)
+    image = handles.open(source, level, shrink)
+    fx, fy = image.width / source.width, image.height / source.height
+    x0, y0 = math.floor(box.x * fx), math.floor(box.y * fy)
+    x1 = max(x0 + 1, min(image.width, math.ceil((box.x + box.width) * fx)))
+    y1 = max(y0 + 1, min(image.height, math.ceil((box.y + box.height) * fy)))
+    image = to_display_colours(image.crop(x0, y0, x1 - x0, y1 - y0))
+    if (image.width, image.height) != (out_w, out_h):
+        alpha = image.hasalpha()
+        if alpha:
+            image = image.premultiply()
+        image = image.resize(out_w / image.width, vscale=out_h / image.height)
+        if alpha:
+            image = image.unpremultiply().cast("uchar")
+        if (image.width, image.height) != (out_w, out_h):
+            image = image.gravity("north-west", out_w, out_h, extend="copy")
+    return image
+
+
+def apply_mask(image: pyvips.Image, mask: pyvips.Image) -> pyvips.Image:
+    """Make pixels outside the mask transparent (combining with any alpha the image has)."""
+    if image.hasalpha():
+        alpha = (image[image.bands - 1] * (mask / 255.0)).cast("uchar")
+        return image.extract_band(0, n=image.bands - 1).bandjoin(alpha)
+    return image.bandjoin(mask)
+
+
+def rotate(image: pyvips.Image, rotation: Rotation, transparent: bool) -> pyvips.Image:
+    """Mirror, then rotate clockwise; other than right angles the corners are transparent or white."""
+    if rotation.mirror:
+        image = image.fliphor()
+    degrees = rotation.degrees % 360
+    if rotation.is_right_angle:
+        return image.rot(f"d{int(degrees)}") if degrees else image
+    if transparent and not image.hasalpha():
+        image = image.addalpha()
+    background = [0] * image.bands if image.hasalpha() else [255] * image.bands
+    return image.rotate(degrees, background=background, interpolate=pyvips.Interpolate.new("bilinear"))
+
+
+def apply_quality(image: pyvips.Image, quality: str) -> pyvips.Image:
+    """`gray` converts to one grey band, `bitonal` thresholds that at 50%; alpha is kept."""
+    if quality not in ("gray", "bitonal"):
+        return image
+    alpha = image[image.bands - 1] if image.hasalpha() else None
+    grey = image.colourspace("b-w")[0] if image.interpretation != "b-w" else image[0]
+    if quality == "bitonal":
+        grey = (grey >= 128).ifthenelse(255, 0).cast("uchar")
+    grey = grey.copy(interpretation="b-w")
+    return grey.bandjoin(alpha) if alpha is not None else grey
+
+
+def render(
+    source: SourceImage,
+    handles: FolderSource,
+    plan: ImagePlan,
+    options: EncodeOptions,
+    background: tuple[int, int, int] = WHITE,
+) -> bytes:
+    """Run the whole chain for one planned request and return the encoded bytes."""
+    box = plan.region.box
+    image = cut_and_scale(source, handles, box, plan.width, plan.height)
+    if plan.region.mask is not None:
+        image = apply_mask(image, plan.region.mask.rasterize(box, plan.width, plan.height))
+    image = rotate(image, plan.rotation, transparent=plan.format in ALPHA_FORMATS)
+    image = apply_quality(image, plan.quality)
+    return encode(image, plan.format, options, background)

@@ -1,0 +1,143 @@
+"""Image sources: identifiers resolved safely inside a folder, and each image's pyramid levels."""
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyvips
+from cachetools import LRUCache
+
+from .errors import IIIFError
+
+SUFFIXES = (".tif", ".tiff", ".ptif", ".jp2", ".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".avif")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One resolution of an image: its size and how to load it (page or sub-IFD of a TIFF)."""
+
+    width: int
+    height: int
+    page: int = 0
+    subifd: int = -1
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """What the server knows about one source file, without its pixels."""
+
+    path: Path
+    loader: str
+    levels: tuple[Level, ...]
+    mtime: float
+    file_size: int
+
+    @property
+    def width(self) -> int:
+        return self.levels[0].width
+
+    @property
+    def height(self) -> int:
+        return self.levels[0].height
+
+
+def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
+    """Levels of a TIFF stored as pages or sub-IFDs, each about half the previous one."""
+    levels = [Level(first.width, first.height)]
+    if first.get_typeof("n-subifds") and first.get("n-subifds") > 0:
+        candidates = [
+            (pyvips.Image.new_from_file(str(path), subifd=i), 0, i) for i in range(first.get("n-subifds"))
+        ]
+    else:
+        pages = first.get("n-pages") if first.get_typeof("n-pages") else 1
+        candidates = [(pyvips.Image.new_from_file(str(path), page=p), p, -1) for p in range(1, pages)]
+    for image, page, subifd in candidates:
+        previous = levels[-1]
+        ratio = previous.width / image.width
+        same_shape = abs(image.width / image.height - first.width / first.height) < 0.02
+        if not same_shape or ratio < 1.5 or image.bands != first.bands:
+            break
+        levels.append(Level(image.width, image.height, page, subifd))
+    return tuple(levels)
+
+
+class FolderSource:
+    """Images in one folder; identifiers are file names with or without their suffix."""
+
+    def __init__(self, root: Path, max_source_pixels: int, cache_size: int) -> None:
+        self.root = root.resolve()
+        self.max_source_pixels = max_source_pixels
+        self._described: LRUCache[tuple[Path, float], SourceImage] = LRUCache(maxsize=max(1, cache_size))
+        self._handles: LRUCache[tuple[Path, float, Level, int], pyvips.Image] = LRUCache(
+            maxsize=max(1, cache_size)
+        )
+        self._lock = threading.Lock()
+
+    def identifiers(self) -> list[str]:
+        """Identifiers of the images in the folder, sorted, without suffix."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.stem for p in self.root.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+
+    def resolve(self, identifier: str) -> Path:
+        """The file an identifier names; never a path outside the folder (404 otherwise)."""
+        if "\x00" in identifier or not identifier or identifier.startswith(("/", "\\")):
+            raise IIIFError(400, "identifier is empty, absolute or contains a NUL byte", "identifier")
+        if ".." in Path(identifier).parts or "\\" in identifier:
+            raise IIIFError(400, "identifier may not contain '..' or backslashes", "identifier")
+        base = self.root / identifier
+        for candidate in (base, *(base.with_name(base.name + s) for s in SUFFIXES)):
+            real = Path(os.path.realpath(candidate))
+            if real.is_file() and real.is_relative_to(self.root):
+                return real
+        raise IIIFError(404, f"no image with identifier {identifier!r}", "identifier")
+
+    def describe(self, identifier: str) -> SourceImage:
+        """Size, levels and modification time of an image, cached until the file changes."""
+        path = self.resolve(identifier)
+        stat = path.stat()
+        key = (path, stat.st_mtime)
+        with self._lock:
+            cached = self._described.get(key)
+        if cached is not None:
+            return cached
+        try:
+            first = pyvips.Image.new_from_file(str(path))
+        except pyvips.Error as error:
+            reason = str(error).strip().splitlines()[0]
+            raise IIIFError(501, f"cannot decode {path.name}: {reason}", "identifier") from error
+        if first.width * first.height > self.max_source_pixels:
+            raise IIIFError(
+                413,
+                f"source has {first.width * first.height} pixels, more than "
+                f"IIIF_MAX_SOURCE_PIXELS={self.max_source_pixels}",
+                "identifier",
+            )
+        loader = first.get("vips-loader")
+        levels = _pyramid_levels(path, first) if loader.startswith("tiff") else (Level(first.width, first.height),)
+        described = SourceImage(path, loader, levels, stat.st_mtime, stat.st_size)
+        with self._lock:
+            self._described[key] = described
+        return described
+
+    def open(self, source: SourceImage, level: Level, shrink: int = 1) -> pyvips.Image:
+        """A pyvips handle on one level, with JPEG/WebP shrink-on-load; handles are cached."""
+        key = (source.path, source.mtime, level, shrink)
+        with self._lock:
+            cached = self._handles.get(key)
+        if cached is not None:
+            return cached
+        options: dict[str, object] = {}
+        if level.subifd >= 0:
+            options["subifd"] = level.subifd
+        elif level.page:
+            options["page"] = level.page
+        if shrink > 1 and source.loader.startswith("jpeg"):
+            options["shrink"] = shrink
+        elif shrink > 1 and source.loader.startswith("webp"):
+            options["scale"] = 1 / shrink
+        image = pyvips.Image.new_from_file(str(source.path), **options)
+        with self._lock:
+            self._handles[key] = image
+        return image
