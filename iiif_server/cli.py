@@ -22,9 +22,16 @@ def serve(args: argparse.Namespace) -> None:
         os.execvp(
             sys.executable,
             [
-                sys.executable, "-m", "gunicorn", f"{APP_FACTORY}()",
-                "--worker-class", "uvicorn_worker.UvicornWorker",
-                "--workers", str(workers), "--bind", f"{host}:{port}",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                f"{APP_FACTORY}()",
+                "--worker-class",
+                "uvicorn_worker.UvicornWorker",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"{host}:{port}",
             ],
         )
     import uvicorn

@@ -8,10 +8,7 @@ import pyvips
 def convert_to_pyramid(source: Path, target: Path, tile_size: int = 512, quality: int = 90) -> Path:
     """Write `target` as a tiled pyramidal TIFF (BigTIFF when large) and return its path."""
     image = pyvips.Image.new_from_file(str(source), access="sequential")
-    if image.hasalpha() or image.bands not in (1, 3):
-        compression = "deflate"
-    else:
-        compression = "jpeg"
+    compression = "deflate" if image.hasalpha() or image.bands not in (1, 3) else "jpeg"
     target.parent.mkdir(parents=True, exist_ok=True)
     image.tiffsave(
         str(target),

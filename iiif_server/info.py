@@ -69,7 +69,9 @@ def build_info(
         "width": source.width,
         "height": source.height,
         "sizes": preferred_sizes(source, limits),
-        "tiles": [{"width": tile_size, "height": tile_size, "scaleFactors": scale_factors(source, tile_size)}],
+        "tiles": [
+            {"width": tile_size, "height": tile_size, "scaleFactors": scale_factors(source, tile_size)}
+        ],
     }
     if limits.max_width:
         info["maxWidth"] = limits.max_width

@@ -37,7 +37,9 @@ def to_display_colours(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
-def cut_and_scale(source: SourceImage, handles: FolderSource, box: Box, out_w: int, out_h: int) -> pyvips.Image:
+def cut_and_scale(
+    source: SourceImage, handles: FolderSource, box: Box, out_w: int, out_h: int
+) -> pyvips.Image:
     """The region at the output size, read from the cheapest level that keeps full quality."""
     level, shrink = choose_level(source, box, out_w, out_h)
     image = handles.open(source, level, shrink)

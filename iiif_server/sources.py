@@ -115,7 +115,9 @@ class FolderSource:
                 "identifier",
             )
         loader = first.get("vips-loader")
-        levels = _pyramid_levels(path, first) if loader.startswith("tiff") else (Level(first.width, first.height),)
+        levels = (
+            _pyramid_levels(path, first) if loader.startswith("tiff") else (Level(first.width, first.height),)
+        )
         described = SourceImage(path, loader, levels, stat.st_mtime, stat.st_size)
         with self._lock:
             self._described[key] = described
