@@ -16,7 +16,7 @@ from .base_url import public_base_url
 from .cors import AllowAnyOrigin
 from .errors import IIIFError
 from .extension import Extension
-from .formats import MEDIA_TYPES, EncodeOptions
+from .formats import MEDIA_TYPES, EncodeOptions, parse_background
 from .http_cache import is_not_modified, make_etag, validator_headers
 from .image_request import parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
@@ -52,6 +52,9 @@ class IIIFImageAPI:
 
     async def dispatch(self, request: Request) -> Response:
         """Route `/iiif/3/...` by its number of segments."""
+        raw_length = len(request.scope.get("raw_path") or b"") + len(request.scope.get("query_string") or b"")
+        if raw_length > self.settings.max_url_length:
+            raise IIIFError(414, f"URL longer than IIIF_MAX_URL_LENGTH={self.settings.max_url_length}")
         segments = iiif_segments(request)
         if len(segments) == 1 and segments[0]:
             return self.redirect_to_info(request, segments[0])
@@ -85,16 +88,21 @@ class IIIFImageAPI:
     async def image(self, request: Request, segments: list[str]) -> Response:
         """An image request: parse, plan, check validators, then render off the event loop."""
         image_request = parse_image_request(*segments, syntaxes=self.syntaxes)
+        background = parse_background(request.query_params.get("bg"))
         source = await run_in_threadpool(self.source.describe, image_request.identifier)
         image_plan = plan(image_request, source.width, source.height, self.settings.limits)
-        etag = make_etag("image", image_plan.canonical_path, source.path, source.mtime, self.encode_options)
+        etag = make_etag(
+            "image", image_plan.canonical_path, source.path, source.mtime, self.encode_options, background
+        )
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
         canonical_url = f"{self.base_url(request)}{PREFIX}{image_plan.canonical_path}"
         headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
         if is_not_modified(request.headers, etag, source.mtime):
             return Response(status_code=304, headers=headers)
         try:
-            body = await run_in_threadpool(render, source, self.source, image_plan, self.encode_options)
+            body = await run_in_threadpool(
+                render, source, self.source, image_plan, self.encode_options, background
+            )
         except pyvips.Error as error:
             reason = str(error).strip().splitlines()[0]
             raise IIIFError(501, f"libvips could not process this image: {reason}") from error

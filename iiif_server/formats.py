@@ -1,9 +1,11 @@
 """Output encoders: one pyvips save call and one media type per IIIF format."""
 
+import re
 from dataclasses import dataclass
 
 import pyvips
 
+from .errors import bad_request
 from .image_request import Format
 
 MEDIA_TYPES: dict[str, str] = {
@@ -14,6 +16,19 @@ MEDIA_TYPES: dict[str, str] = {
     "gif": "image/gif",
 }
 ALPHA_FORMATS = frozenset({"png", "webp", "tif", "gif"})
+WHITE = (255, 255, 255)
+_HEX_COLOUR = re.compile(r"#?([0-9a-fA-F]{6})")
+
+
+def parse_background(text: str | None) -> tuple[int, int, int]:
+    """The `?bg=RRGGBB` fill for pixels a format without alpha cannot leave transparent (white by default)."""
+    if not text:
+        return WHITE
+    match = _HEX_COLOUR.fullmatch(text)
+    if not match:
+        raise bad_request("bg", f"{text!r} is not a RRGGBB hex colour")
+    digits = match.group(1)
+    return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16)
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ import math
 
 import pyvips
 
-from .formats import ALPHA_FORMATS, EncodeOptions, encode
+from .formats import ALPHA_FORMATS, WHITE, EncodeOptions, encode
 from .plan import ImagePlan
 from .region import Box
 from .rotation import Rotation
 from .sources import FolderSource, Level, SourceImage
 
-WHITE = (255, 255, 255)
 JPEG_SHRINKS = (8, 4, 2)
 
 

@@ -53,6 +53,7 @@ class Settings:
     public_base_url: str | None = None
     trust_forwarded_headers: bool = False
     pixel_threads: int = 4
+    max_url_length: int = 16384
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -79,4 +80,5 @@ class Settings:
             public_base_url=base or None,
             trust_forwarded_headers=_flag("IIIF_TRUST_FORWARDED_HEADERS", defaults.trust_forwarded_headers),
             pixel_threads=_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
+            max_url_length=_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
         )
