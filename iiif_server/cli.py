@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .settings import DEFAULT_IMAGE_ROOT, Settings
 
-APP_FACTORY = "iiif_server.app:create_app"
+APP_FACTORY = "extensions.server:create_server_app"
 
 
 def serve(args: argparse.Namespace) -> None:

@@ -1,15 +1,14 @@
 """The one error type of the server: an HTTP status, the parameter at fault and a short reason."""
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class IIIFError(Exception):
     """A request the server refuses; turned into a plain-text response by the app's one handler."""
 
-    status: int
-    reason: str
-    parameter: str | None = None
+    def __init__(self, status: int, reason: str, parameter: str | None = None) -> None:
+        super().__init__(status, reason, parameter)
+        self.status = status
+        self.reason = reason
+        self.parameter = parameter
 
     def __str__(self) -> str:
         return f"{self.parameter}: {self.reason}" if self.parameter else self.reason

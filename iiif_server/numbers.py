@@ -5,8 +5,9 @@ import re
 
 from .errors import bad_request
 
-_INTEGER = re.compile(r"\d+")
-_DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)")
+# ASCII only: `\d` alone would also accept other scripts' digits such as "٣" or "３".
+_INTEGER = re.compile(r"\d+", re.ASCII)
+_DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 
 def parse_int(text: str, parameter: str) -> int:

@@ -8,7 +8,7 @@ from .formats import ALPHA_FORMATS, WHITE, EncodeOptions, encode
 from .plan import ImagePlan
 from .region import Box
 from .rotation import Rotation
-from .sources import FolderSource, Level, SourceImage
+from .sources import Level, LevelOpener, SourceImage
 
 JPEG_SHRINKS = (8, 4, 2)
 
@@ -37,7 +37,7 @@ def to_display_colours(image: pyvips.Image) -> pyvips.Image:
 
 
 def cut_and_scale(
-    source: SourceImage, handles: FolderSource, box: Box, out_w: int, out_h: int
+    source: SourceImage, handles: LevelOpener, box: Box, out_w: int, out_h: int
 ) -> pyvips.Image:
     """The region at the output size, read from the cheapest level that keeps full quality."""
     level, shrink = choose_level(source, box, out_w, out_h)
@@ -94,7 +94,7 @@ def apply_quality(image: pyvips.Image, quality: str) -> pyvips.Image:
 
 def render(
     source: SourceImage,
-    handles: FolderSource,
+    handles: LevelOpener,
     plan: ImagePlan,
     options: EncodeOptions,
     background: tuple[int, int, int] = WHITE,

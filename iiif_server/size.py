@@ -64,7 +64,8 @@ def _fit_max(width: int, height: int, limits: Limits, upscale: bool) -> tuple[in
     scale = _limit_scale(width, height, limits)
     if scale == math.inf or (scale >= 1 and not upscale):
         return width, height
-    return max(1, math.floor(width * scale)), max(1, math.floor(height * scale))
+    # The epsilon keeps e.g. 161 * (100 / 161) = 99.999... from flooring to 99 instead of maxWidth 100.
+    return max(1, math.floor(width * scale + 1e-9)), max(1, math.floor(height * scale + 1e-9))
 
 
 def _requested(size: Size, width: int, height: int) -> tuple[int, int]:
@@ -101,6 +102,11 @@ def resolve_size(size: Size, width: int, height: int, limits: Limits) -> tuple[i
     if size.kind == "max":
         return _fit_max(width, height, limits, size.upscale)
     out_w, out_h = _requested(size, width, height)
+    if size.kind == "confined" and _limit_scale(width, height, limits) < math.inf:
+        # `!w,h` is confined by the server's limits too: "not larger than w, h, or server-imposed limits".
+        fit_w, fit_h = _fit_max(width, height, limits, upscale=True)
+        if out_w > fit_w or out_h > fit_h:
+            out_w, out_h = fit_w, fit_h
     if out_w <= 0 or out_h <= 0:
         raise bad_request("size", f"the requested size is {out_w}x{out_h}, which has no pixels")
     if not size.upscale and (out_w > width or out_h > height):

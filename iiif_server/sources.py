@@ -4,6 +4,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pyvips
 from cachetools import LRUCache
@@ -60,6 +61,33 @@ def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
             break
         levels.append(Level(image.width, image.height, page, subifd))
     return tuple(levels)
+
+
+class LevelOpener(Protocol):
+    """Anything that hands out pyvips handles on an image's levels."""
+
+    def open(self, source: SourceImage, level: Level, shrink: int = 1) -> pyvips.Image:
+        """A handle on one level, reduced on load by `shrink` where the format allows it."""
+        ...
+
+
+class DecodedOnce:
+    """Wraps an opener so that each level is decoded into memory once and shared (for batches)."""
+
+    def __init__(self, opener: LevelOpener) -> None:
+        self.opener = opener
+        self._decoded: dict[tuple[Path, Level, int], pyvips.Image] = {}
+        self._lock = threading.Lock()
+
+    def open(self, source: SourceImage, level: Level, shrink: int = 1) -> pyvips.Image:
+        """The level in memory; tiled TIFFs are passed through, their tiles are read on demand."""
+        if source.loader.startswith("tiff"):
+            return self.opener.open(source, level, shrink)
+        key = (source.path, level, shrink)
+        with self._lock:
+            if key not in self._decoded:
+                self._decoded[key] = self.opener.open(source, level, shrink).copy_memory()
+            return self._decoded[key]
 
 
 class FolderSource:

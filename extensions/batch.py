@@ -1,0 +1,134 @@
+"""`POST /mask/batch`: many masked regions of one page, streamed as a zip or returned as JSON."""
+
+import asyncio
+import base64
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from shapely.geometry import Polygon
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from iiif_server.app import IIIFImageAPI
+from iiif_server.errors import bad_request
+from iiif_server.formats import MEDIA_TYPES
+from iiif_server.sources import DecodedOnce
+
+from .batch_request import BatchRequest, RejectedItem, parse_batch
+from .mask_settings import MaskSettings
+from .region_extraction import Extracted, ExtractionOptions, RegionRequest, extract_region
+from .zip_stream import ZipStream
+
+
+def skip_reason(item: RegionRequest, batch: BatchRequest) -> str | None:
+    """Why the batch's `min_confidence` / `min_area` filters leave this item out, if they do."""
+    if batch.min_confidence is not None and (item.confidence or 0.0) < batch.min_confidence:
+        return f"confidence {item.confidence} below min_confidence {batch.min_confidence}"
+    if batch.min_area is not None and Polygon(item.polygon).area < batch.min_area:
+        return f"polygon area below min_area {batch.min_area}"
+    return None
+
+
+async def ordered_map(
+    function: Callable[[Any], Extracted], items: Iterable[Any], threads: int
+) -> AsyncIterator[Extracted]:
+    """Run `function` over `items` on a thread pool, at most 2 x threads in flight, yielding in order."""
+    loop = asyncio.get_running_loop()
+    iterator = iter(items)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mask-batch") as pool:
+        pending: deque[asyncio.Future[Extracted]] = deque()
+        for item in iterator:
+            pending.append(loop.run_in_executor(pool, function, item))
+            if len(pending) >= 2 * threads:
+                break
+        while pending:
+            result = await pending.popleft()
+            following = next(iterator, None)
+            if following is not None:
+                pending.append(loop.run_in_executor(pool, function, following))
+            yield result
+
+
+class MaskBatchEndpoint:
+    """Parses a batch, extracts every item on a thread pool and reports each one."""
+
+    def __init__(self, settings: MaskSettings) -> None:
+        self.settings = settings
+
+    async def __call__(self, request: Request) -> Response:
+        api: IIIFImageAPI = request.app.state.iiif
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError) as error:
+            raise bad_request("body", f"the body is not JSON: {error}") from error
+
+        def image_size(identifier: str) -> tuple[int, int]:
+            source = api.source.describe(identifier)
+            return source.width, source.height
+
+        batch = await run_in_threadpool(
+            parse_batch, body, request.url.netloc, image_size, self.settings.max_batch_size
+        )
+        source = await run_in_threadpool(api.source.describe, batch.identifier)
+        opener = DecodedOnce(api.source)
+        options = ExtractionOptions(
+            batch.format, batch.quality, batch.background, api.encode_options, api.settings.limits
+        )
+
+        def process(item: RegionRequest | RejectedItem) -> Extracted:
+            if isinstance(item, RejectedItem):
+                return Extracted({"annotation_id": item.id, "status": "error", "error": item.reason}, None)
+            reason = skip_reason(item, batch)
+            if reason:
+                return Extracted({"annotation_id": item.id, "status": "filtered", "error": reason}, None)
+            return extract_region(item, batch.identifier, source, opener, options)
+
+        results = ordered_map(process, batch.items, self.settings.batch_threads)
+        if batch.output_format == "json":
+            return JSONResponse(await json_document(results, batch))
+        headers = {"Content-Disposition": f'attachment; filename="{safe_name(batch.identifier)}-masks.zip"'}
+        return StreamingResponse(zip_chunks(results, batch), media_type="application/zip", headers=headers)
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe version of an identifier or annotation id."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).strip(".") or "item"
+
+
+async def zip_chunks(results: AsyncIterator[Extracted], batch: BatchRequest) -> AsyncIterator[bytes]:
+    """One image per successful item, then `metadata.jsonl` with a line for every item."""
+    archive = ZipStream()
+    lines = []
+    async for index, extracted in aenumerate(results):
+        metadata = dict(extracted.metadata)
+        if extracted.image is not None:
+            metadata["file"] = f"{index:05d}_{safe_name(metadata['annotation_id'])}.{batch.format}"
+            yield archive.add(metadata["file"], extracted.image)
+        lines.append(json.dumps(metadata))
+    yield archive.add("metadata.jsonl", ("\n".join(lines) + "\n").encode(), compress=True)
+    yield archive.close()
+
+
+async def json_document(results: AsyncIterator[Extracted], batch: BatchRequest) -> dict[str, Any]:
+    """Every item's metadata, with its image as base64 where it succeeded."""
+    items = []
+    async for extracted in results:
+        entry = dict(extracted.metadata)
+        if extracted.image is not None:
+            entry["media_type"] = MEDIA_TYPES[batch.format]
+            entry["image_base64"] = base64.b64encode(extracted.image).decode()
+        items.append(entry)
+    counts = {status: sum(i["status"] == status for i in items) for status in ("ok", "error", "filtered")}
+    return {"source_image": batch.identifier, "counts": counts, "items": items}
+
+
+async def aenumerate(iterator: AsyncIterator[Extracted]) -> AsyncIterator[tuple[int, Extracted]]:
+    """`enumerate` for async iterators."""
+    index = 0
+    async for value in iterator:
+        yield index, value
+        index += 1

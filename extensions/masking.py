@@ -1,0 +1,37 @@
+"""The masking extension: the `poly:` region syntax, its info.json service and `POST /mask/batch`."""
+
+from typing import Any
+
+from starlette.routing import Route
+
+from iiif_server.extension import Extension
+
+from .batch import MaskBatchEndpoint
+from .mask_settings import MaskSettings
+from .polygon_region import polygon_parser
+
+POLYGON_PROFILE = "https://iiif-mask-server.example.org/profiles/polygon-region/1.0"
+
+
+def polygon_service(service_id: str) -> list[dict[str, Any]]:
+    """The info.json `service` entry that advertises the polygon region syntax."""
+    return [
+        {
+            "id": f"{service_id}#polygon-region",
+            "type": "PolygonRegionService",
+            "profile": POLYGON_PROFILE,
+            "regionSyntax": ["poly:x1,y1,x2,y2,x3,y3[,...][;ring...]", "poly:pct:x1,y1,..."],
+            "outside": "transparent for png/webp/tif/gif; ?bg=RRGGBB fill (white by default) for jpg",
+        }
+    ]
+
+
+def masking_extension(settings: MaskSettings | None = None) -> Extension:
+    """Build the extension with its limits (from the environment by default)."""
+    settings = settings or MaskSettings.from_env()
+    return Extension(
+        name="masking",
+        region_syntaxes={"poly:": polygon_parser(settings.max_polygon_vertices)},
+        info_services=polygon_service,
+        routes=[Route("/mask/batch", MaskBatchEndpoint(settings), methods=["POST"])],
+    )

@@ -1,0 +1,98 @@
+"""The `poly:` region syntax: pixel or percent rings, validated and repaired with shapely."""
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from shapely import make_valid
+from shapely.geometry import Polygon, box
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import unary_union
+
+from iiif_server.errors import IIIFError, bad_request
+from iiif_server.numbers import format_decimal
+from iiif_server.region import Box, ResolvedRegion
+
+from .polygon_mask import PolygonMask
+
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+
+Ring = tuple[tuple[float, float], ...]
+
+
+def _ring(text: str) -> Ring:
+    """`x1,y1,x2,y2,...` as a tuple of points."""
+    parts = text.split(",")
+    if any(not _NUMBER.fullmatch(p) for p in parts):
+        raise bad_request("region", f"polygon coordinates must be decimal numbers: {text!r}")
+    if len(parts) % 2:
+        raise bad_request("region", "polygon coordinates must come in x,y pairs")
+    values = [float(p) for p in parts]
+    return tuple(zip(values[0::2], values[1::2], strict=True))
+
+
+def polygon_geometry(rings: Sequence[Ring]) -> BaseGeometry:
+    """The union of the rings as a valid (multi)polygon; self-intersections are repaired by make_valid."""
+    shapes = []
+    for ring in rings:
+        if len(set(ring)) < 3:
+            raise bad_request("region", "a polygon needs at least 3 distinct points")
+        shapes.append(make_valid(Polygon(ring)))
+    geometry = unary_union(shapes)
+    polygons = [
+        g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type in ("Polygon", "MultiPolygon")
+    ]
+    geometry = unary_union(polygons) if polygons else Polygon()
+    if geometry.is_empty or geometry.area == 0:
+        raise bad_request("region", "the polygon has zero area")
+    return geometry
+
+
+def bounding_box(geometry: BaseGeometry, width: int, height: int) -> Box:
+    """The whole pixels touched by the geometry's bounds, clipped to the image (400 when outside)."""
+    clipped = geometry.intersection(box(0, 0, width, height))
+    if clipped.is_empty or clipped.area == 0:
+        raise bad_request("region", f"the polygon lies outside the {width}x{height} image")
+    min_x, min_y, max_x, max_y = clipped.bounds
+    x0, y0 = math.floor(min_x), math.floor(min_y)
+    return Box(x0, y0, max(1, math.ceil(max_x) - x0), max(1, math.ceil(max_y) - y0))
+
+
+@dataclass(frozen=True)
+class PolygonRegion:
+    """`poly:` rings in pixels, or in percent of the image when `percent` is set."""
+
+    rings: tuple[Ring, ...]
+    percent: bool = False
+
+    def pixel_rings(self, width: int, height: int) -> tuple[Ring, ...]:
+        """The rings in full-image pixels."""
+        if not self.percent:
+            return self.rings
+        return tuple(tuple((x * width / 100, y * height / 100) for x, y in ring) for ring in self.rings)
+
+    def resolve(self, width: int, height: int) -> ResolvedRegion:
+        """The polygon's bounding box with the polygon as the mask."""
+        rings = self.pixel_rings(width, height)
+        geometry = polygon_geometry(rings)
+        canonical = "poly:" + ";".join(
+            ",".join(f"{format_decimal(x)},{format_decimal(y)}" for x, y in r) for r in rings
+        )
+        return ResolvedRegion(bounding_box(geometry, width, height), canonical, PolygonMask(geometry))
+
+
+def polygon_parser(max_vertices: int):
+    """A parser for the text after `poly:` that refuses more than `max_vertices` vertices (413)."""
+
+    def parse(text: str) -> PolygonRegion:
+        percent = text.startswith("pct:")
+        body = text[4:] if percent else text
+        if body.count(",") + 1 > 2 * max_vertices:
+            raise IIIFError(413, f"more than IIIF_MAX_POLYGON_VERTICES={max_vertices} vertices", "region")
+        rings = tuple(_ring(part) for part in body.split(";") if part)
+        if not rings:
+            raise bad_request("region", "poly: needs at least one ring of x,y pairs")
+        return PolygonRegion(rings, percent)
+
+    return parse
