@@ -126,6 +126,8 @@ async def index(request: Request) -> Response:
 def create_app(settings: Settings | None = None, extensions: Sequence[Extension] = ()) -> Starlette:
     """Build the application; settings default to the environment's."""
     settings = settings or Settings.from_env()
+    if settings.pixel_threads > 0:
+        pyvips.concurrency_set(settings.pixel_threads)
     source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
     api = IIIFImageAPI(settings, source, extensions)
     routes: list[Any] = [

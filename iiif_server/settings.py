@@ -45,14 +45,13 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     max_source_pixels: int = 1_000_000_000
     tile_size: int = 512
-    info_cache_size: int = 1024
     source_cache_size: int = 64
     cache_max_age: int = 86400
     jpeg_quality: int = 85
     webp_quality: int = 80
     public_base_url: str | None = None
     trust_forwarded_headers: bool = False
-    pixel_threads: int = 4
+    pixel_threads: int = 0
     max_url_length: int = 16384
 
     @classmethod
@@ -72,7 +71,6 @@ class Settings:
             ),
             max_source_pixels=_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
             tile_size=_int("IIIF_TILE_SIZE", defaults.tile_size),
-            info_cache_size=_int("IIIF_INFO_CACHE_SIZE", defaults.info_cache_size),
             source_cache_size=_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
             cache_max_age=_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
             jpeg_quality=_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
