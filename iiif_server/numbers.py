@@ -5,7 +5,7 @@ import re
 
 from .errors import bad_request
 
-# ASCII only: `\d` alone would also accept other scripts' digits such as "٣" or "３".
+# ASCII only: `\d` alone would also accept Arabic-Indic, fullwidth and other scripts' digits.
 _INTEGER = re.compile(r"\d+", re.ASCII)
 _DECIMAL = re.compile(r"(\d+(\.\d*)?|\.\d+)", re.ASCII)
 

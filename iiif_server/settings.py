@@ -33,6 +33,11 @@ class Limits:
     max_height: int | None = 12000
     max_area: int | None = 64_000_000
 
+    def __post_init__(self) -> None:
+        """As the specification says, maxHeight defaults to maxWidth."""
+        if self.max_width and not self.max_height:
+            object.__setattr__(self, "max_height", self.max_width)
+
 
 @dataclass(frozen=True)
 class Settings:
