@@ -54,6 +54,22 @@ def samples(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def regions(args: argparse.Namespace) -> None:
+    """Print the regions of an annotation file (any supported format) as JSON lines."""
+    import dataclasses
+    import json
+
+    from extensions.annotations import AnnotationError, load_annotations
+
+    size = tuple(int(v) for v in args.image_size.split("x")) if args.image_size else None
+    try:
+        found = load_annotations(Path(args.file), size)  # type: ignore[arg-type]
+    except AnnotationError as error:
+        sys.exit(f"{args.file}: {error}")
+    for region in found:
+        print(json.dumps(dataclasses.asdict(region)))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="iiif-server", description=__doc__)
@@ -72,5 +88,11 @@ def main(argv: list[str] | None = None) -> None:
     samples_parser = commands.add_parser("samples", help="write the sample images")
     samples_parser.add_argument("--folder", default=str(DEFAULT_IMAGE_ROOT))
     samples_parser.set_defaults(run=samples)
+    regions_parser = commands.add_parser(
+        "regions", help="read an annotation file (PAGE, ALTO, W3C, IIIF, JSON)"
+    )
+    regions_parser.add_argument("file")
+    regions_parser.add_argument("--image-size", help="WIDTHxHEIGHT, needed for percent coordinates")
+    regions_parser.set_defaults(run=regions)
     args = parser.parse_args(argv)
     args.run(args)
