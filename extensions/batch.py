@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from shapely import make_valid
 from shapely.geometry import Polygon
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,7 +29,8 @@ def skip_reason(item: RegionRequest, batch: BatchRequest) -> str | None:
     """Why the batch's `min_confidence` / `min_area` filters leave this item out, if they do."""
     if batch.min_confidence is not None and (item.confidence or 0.0) < batch.min_confidence:
         return f"confidence {item.confidence} below min_confidence {batch.min_confidence}"
-    if batch.min_area is not None and Polygon(item.polygon).area < batch.min_area:
+    # The area of the repaired polygon, as extracted: a bow-tie's raw signed area can be 0.
+    if batch.min_area is not None and make_valid(Polygon(item.polygon)).area < batch.min_area:
         return f"polygon area below min_area {batch.min_area}"
     return None
 
@@ -80,11 +82,12 @@ class MaskBatchEndpoint:
         )
 
         def process(item: RegionRequest | RejectedItem) -> Extracted:
+            entry = {"annotation_id": item.id, "source_image": batch.identifier}
             if isinstance(item, RejectedItem):
-                return Extracted({"annotation_id": item.id, "status": "error", "error": item.reason}, None)
+                return Extracted({**entry, "status": "error", "error": item.reason}, None)
             reason = skip_reason(item, batch)
             if reason:
-                return Extracted({"annotation_id": item.id, "status": "filtered", "error": reason}, None)
+                return Extracted({**entry, "status": "filtered", "error": reason}, None)
             return extract_region(item, batch.identifier, source, opener, options)
 
         results = ordered_map(process, batch.items, self.settings.batch_threads)
@@ -109,7 +112,7 @@ async def zip_chunks(results: AsyncIterator[Extracted], batch: BatchRequest) -> 
             metadata["file"] = f"{index:05d}_{safe_name(metadata['annotation_id'])}.{batch.format}"
             yield archive.add(metadata["file"], extracted.image)
         lines.append(json.dumps(metadata))
-    yield archive.add("metadata.jsonl", ("\n".join(lines) + "\n").encode(), compress=True)
+    yield archive.add("metadata.jsonl", "".join(f"{line}\n" for line in lines).encode(), compress=True)
     yield archive.close()
 
 
