@@ -33,5 +33,6 @@ def masking_extension(settings: MaskSettings | None = None) -> Extension:
         name="masking",
         region_syntaxes={"poly:": polygon_parser(settings.max_polygon_vertices)},
         info_services=polygon_service,
-        routes=[Route("/mask/batch", MaskBatchEndpoint(settings), methods=["POST"])],
+        # A bound method: Starlette would call a plain callable instance as a raw ASGI app.
+        routes=[Route("/mask/batch", MaskBatchEndpoint(settings).__call__, methods=["POST"])],
     )

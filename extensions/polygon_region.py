@@ -16,7 +16,8 @@ from iiif_server.region import Box, ResolvedRegion
 
 from .polygon_mask import PolygonMask
 
-_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)")
+# ASCII only, like the core: `\d` alone would also accept digits such as "٣" (and float() reads them).
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 Ring = tuple[tuple[float, float], ...]
 
@@ -85,10 +86,11 @@ class PolygonRegion:
 def polygon_parser(max_vertices: int):
     """A parser for the text after `poly:` that refuses more than `max_vertices` vertices (413)."""
 
-    def parse(text: str) -> PolygonRegion:
+    def parse(text: str, identifier: str = "") -> PolygonRegion:
         percent = text.startswith("pct:")
         body = text[4:] if percent else text
-        if body.count(",") + 1 > 2 * max_vertices:
+        numbers = sum(part.count(",") + 1 for part in body.split(";") if part)  # every ring counts
+        if numbers > 2 * max_vertices:
             raise IIIFError(413, f"more than IIIF_MAX_POLYGON_VERTICES={max_vertices} vertices", "region")
         rings = tuple(_ring(part) for part in body.split(";") if part)
         if not rings:

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -18,12 +19,12 @@ from .errors import IIIFError
 from .extension import Extension
 from .formats import MEDIA_TYPES, EncodeOptions, parse_background
 from .http_cache import is_not_modified, make_etag, validator_headers
-from .image_request import parse_image_request
+from .image_request import ImageRequest, parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
 from .pipeline import render
-from .plan import plan
+from .plan import ImagePlan, plan
 from .settings import Settings
-from .sources import FolderSource
+from .sources import FolderSource, SourceImage
 
 PREFIX = "/iiif/3/"
 
@@ -44,6 +45,7 @@ class IIIFImageAPI:
         self.source = source
         self.extensions = extensions
         self.syntaxes = {p: parse for ext in extensions for p, parse in ext.region_syntaxes.items()}
+        self.sidecars = {name: handler for ext in extensions for name, handler in ext.sidecars.items()}
         self.encode_options = EncodeOptions(settings.jpeg_quality, settings.webp_quality)
 
     def base_url(self, request: Request) -> str:
@@ -62,6 +64,8 @@ class IIIFImageAPI:
             return await self.info(request, segments[0])
         if len(segments) == 5:
             return await self.image(request, segments)
+        if len(segments) in (2, 3) and segments[-1] in self.sidecars:
+            return await self.sidecars[segments[-1]](request, segments[:-1])
         raise IIIFError(404, "not a IIIF Image API path (identifiers with '/' must escape it as %2F)")
 
     def redirect_to_info(self, request: Request, identifier: str) -> Response:
@@ -85,12 +89,23 @@ class IIIFImageAPI:
         media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
         return Response(json.dumps(info, indent=2), media_type=media_type, headers=headers)
 
+    def parse(
+        self, identifier: str, region: str, size: str, rotation: str, quality_format: str
+    ) -> ImageRequest:
+        """Parse an image request, with the extensions' region syntaxes bound to its identifier."""
+        syntaxes = {prefix: partial(parse, identifier=identifier) for prefix, parse in self.syntaxes.items()}
+        return parse_image_request(identifier, region, size, rotation, quality_format, syntaxes)
+
+    def plan(self, image_request: ImageRequest) -> tuple[SourceImage, ImagePlan]:
+        """Describe the source and plan the request (blocking: extension regions may run models)."""
+        source = self.source.describe(image_request.identifier)
+        return source, plan(image_request, source.width, source.height, self.settings.limits)
+
     async def image(self, request: Request, segments: list[str]) -> Response:
         """An image request: parse, plan, check validators, then render off the event loop."""
-        image_request = parse_image_request(*segments, syntaxes=self.syntaxes)
+        image_request = self.parse(*segments)
         background = parse_background(request.query_params.get("bg"))
-        source = await run_in_threadpool(self.source.describe, image_request.identifier)
-        image_plan = plan(image_request, source.width, source.height, self.settings.limits)
+        source, image_plan = await run_in_threadpool(self.plan, image_request)
         etag = make_etag(
             "image", image_plan.canonical_path, source.path, source.mtime, self.encode_options, background
         )

@@ -1,12 +1,19 @@
-"""What an extension plugs into the core: region syntaxes, info.json services and extra routes."""
+"""What an extension plugs into the core: region syntaxes, info.json services, routes and sidecars."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from .region import RegionParser
+from .region import Region
+
+# Parses the text after a region prefix; gets the request's identifier too (for per-image regions).
+IdentifiedRegionParser = Callable[[str, str], Region]
+# Answers `/iiif/3/{identifier}[/{region}]/{name}`; gets those leading segments, percent-decoded.
+SidecarHandler = Callable[[Request, list[str]], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -14,6 +21,7 @@ class Extension:
     """A plain-Python plug-in; the core is a plain IIIF server when none is loaded."""
 
     name: str
-    region_syntaxes: Mapping[str, RegionParser] = field(default_factory=dict)
+    region_syntaxes: Mapping[str, IdentifiedRegionParser] = field(default_factory=dict)
     info_services: Callable[[str], list[dict[str, Any]]] | None = None
     routes: Sequence[BaseRoute] = ()
+    sidecars: Mapping[str, SidecarHandler] = field(default_factory=dict)

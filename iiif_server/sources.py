@@ -48,11 +48,14 @@ def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
     levels = [Level(first.width, first.height)]
     if first.get_typeof("n-subifds") and first.get("n-subifds") > 0:
         candidates = [
-            (pyvips.Image.new_from_file(str(path), subifd=i), 0, i) for i in range(first.get("n-subifds"))
+            (pyvips.Image.new_from_file(str(path), subifd=i, revalidate=True), 0, i)
+            for i in range(first.get("n-subifds"))
         ]
     else:
         pages = first.get("n-pages") if first.get_typeof("n-pages") else 1
-        candidates = [(pyvips.Image.new_from_file(str(path), page=p), p, -1) for p in range(1, pages)]
+        candidates = [
+            (pyvips.Image.new_from_file(str(path), page=p, revalidate=True), p, -1) for p in range(1, pages)
+        ]
     for image, page, subifd in candidates:
         previous = levels[-1]
         ratio = previous.width / image.width
@@ -131,9 +134,11 @@ class FolderSource:
         if cached is not None:
             return cached
         try:
-            first = pyvips.Image.new_from_file(str(path))
+            # `revalidate`: libvips' own cache would otherwise hand back the pixels of the file's old version.
+            first = pyvips.Image.new_from_file(str(path), revalidate=True)
         except pyvips.Error as error:
-            reason = str(error).strip().splitlines()[0]
+            # libvips names the file by its full path; the reason must not reveal the server's folders.
+            reason = str(error).strip().splitlines()[0].replace(str(path), path.name)
             raise IIIFError(501, f"cannot decode {path.name}: {reason}", "identifier") from error
         if first.width * first.height > self.max_source_pixels:
             raise IIIFError(
@@ -167,7 +172,7 @@ class FolderSource:
             options["shrink"] = shrink
         elif shrink > 1 and source.loader.startswith("webp"):
             options["scale"] = 1 / shrink
-        image = pyvips.Image.new_from_file(str(source.path), **options)
+        image = pyvips.Image.new_from_file(str(source.path), revalidate=True, **options)
         with self._lock:
             self._handles[key] = image
         return image
