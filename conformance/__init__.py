@@ -1,0 +1,1 @@
+"""The official IIIF validator, run against the real server on loopback."""
