@@ -145,6 +145,9 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
         pyvips.concurrency_set(settings.pixel_threads)
     source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
     api = IIIFImageAPI(settings, source, extensions)
+    for extension in extensions:
+        if extension.attach:
+            extension.attach(source)
     routes: list[Any] = [
         Route("/", index),
         Route(PREFIX + "{rest:path}", api.dispatch),

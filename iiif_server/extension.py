@@ -25,3 +25,5 @@ class Extension:
     info_services: Callable[[str], list[dict[str, Any]]] | None = None
     routes: Sequence[BaseRoute] = ()
     sidecars: Mapping[str, SidecarHandler] = field(default_factory=dict)
+    # Called once with the app's image source when the app is built (for extensions that read images).
+    attach: Callable[[Any], None] | None = None

@@ -92,6 +92,16 @@ def apply_quality(image: pyvips.Image, quality: str) -> pyvips.Image:
     return grey.bandjoin(alpha) if alpha is not None else grey
 
 
+def build_image(source: SourceImage, handles: LevelOpener, plan: ImagePlan) -> pyvips.Image:
+    """Region (with its mask), size, rotation and quality: the planned image before encoding."""
+    box = plan.region.box
+    image = cut_and_scale(source, handles, box, plan.width, plan.height)
+    if plan.region.mask is not None:
+        image = apply_mask(image, plan.region.mask.rasterize(box, plan.width, plan.height))
+    image = rotate(image, plan.rotation, transparent=plan.format in ALPHA_FORMATS)
+    return apply_quality(image, plan.quality)
+
+
 def render(
     source: SourceImage,
     handles: LevelOpener,
@@ -100,10 +110,4 @@ def render(
     background: tuple[int, int, int] = WHITE,
 ) -> bytes:
     """Run the whole chain for one planned request and return the encoded bytes."""
-    box = plan.region.box
-    image = cut_and_scale(source, handles, box, plan.width, plan.height)
-    if plan.region.mask is not None:
-        image = apply_mask(image, plan.region.mask.rasterize(box, plan.width, plan.height))
-    image = rotate(image, plan.rotation, transparent=plan.format in ALPHA_FORMATS)
-    image = apply_quality(image, plan.quality)
-    return encode(image, plan.format, options, background)
+    return encode(build_image(source, handles, plan), plan.format, options, background)
