@@ -77,7 +77,9 @@ class IIIFImageAPI:
         """The image's info.json, as JSON-LD when the client asks for it."""
         source = await run_in_threadpool(self.source.describe, identifier)
         service_id = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
-        etag = make_etag("info", service_id, source.path, source.mtime, self.settings)
+        accept = request.headers.get("accept", "")
+        media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
+        etag = make_etag("info", service_id, media_type, source.path, source.mtime, self.settings)
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
         headers["Link"] = f'<{PROFILE_URL}>;rel="profile"'
         headers["Vary"] = "Accept"
@@ -85,8 +87,6 @@ class IIIFImageAPI:
             return Response(status_code=304, headers=headers)
         services = [s for ext in self.extensions if ext.info_services for s in ext.info_services(service_id)]
         info = build_info(service_id, source, self.settings.limits, self.settings.tile_size, services)
-        accept = request.headers.get("accept", "")
-        media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
         return Response(json.dumps(info, indent=2), media_type=media_type, headers=headers)
 
     def parse(
@@ -119,7 +119,8 @@ class IIIFImageAPI:
                 render, source, self.source, image_plan, self.encode_options, background
             )
         except pyvips.Error as error:
-            reason = str(error).strip().splitlines()[0]
+            lines = [line.strip() for line in str(error).replace(str(source.path), source.path.name).splitlines()]
+            reason = "; ".join(line for line in lines if line)[:300]
             raise IIIFError(501, f"libvips could not process this image: {reason}") from error
         return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
 

@@ -109,7 +109,11 @@ class FolderSource:
         """Identifiers of the images in the folder, sorted, without suffix."""
         if not self.root.is_dir():
             return []
-        return sorted(p.stem for p in self.root.iterdir() if p.suffix.lower() in SUFFIXES and p.is_file())
+        return sorted(
+            p.stem
+            for p in self.root.iterdir()
+            if p.suffix.lower() in SUFFIXES and p.is_file() and p.resolve().is_relative_to(self.root)
+        )
 
     def resolve(self, identifier: str) -> Path:
         """The file an identifier names; never a path outside the folder (404 otherwise)."""
@@ -172,7 +176,8 @@ class FolderSource:
             options["shrink"] = shrink
         elif shrink > 1 and source.loader.startswith("webp"):
             options["scale"] = 1 / shrink
-        image = pyvips.Image.new_from_file(str(source.path), revalidate=True, **options)
+        # `fail_on`: a truncated or corrupt file is an error (501), not an image with grey filler.
+        image = pyvips.Image.new_from_file(str(source.path), revalidate=True, fail_on="truncated", **options)
         with self._lock:
             self._handles[key] = image
         return image
