@@ -119,8 +119,8 @@ class IIIFImageAPI:
                 render, source, self.source, image_plan, self.encode_options, background
             )
         except pyvips.Error as error:
-            lines = [line.strip() for line in str(error).replace(str(source.path), source.path.name).splitlines()]
-            reason = "; ".join(line for line in lines if line)[:300]
+            message = str(error).replace(str(source.path), source.path.name)
+            reason = "; ".join(line.strip() for line in message.splitlines() if line.strip())[:300]
             raise IIIFError(501, f"libvips could not process this image: {reason}") from error
         return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
 
