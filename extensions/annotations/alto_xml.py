@@ -5,15 +5,23 @@ and `inch1200` are converted only when `image_size` is given, by scaling the fir
 HEIGHT onto it; without it they are an AnnotationError.
 """
 
+from collections.abc import Sequence
+
 from lxml import etree
+
+from iiif_server.numbers import round_half_up
 
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, rectangle, ring
+from .layout import XSI, blocks, format_points, pixel_points, unused_id, xml_bytes, xml_id
 from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
 
 _ELEMENTS = ("TextBlock", "TextLine", "String")
 _PHYSICAL_UNITS = ("mm10", "inch1200")
 _BOX = ("HPOS", "VPOS", "WIDTH", "HEIGHT")
+ALTO_4 = "http://www.loc.gov/standards/alto/ns-v4#"
+Box = tuple[int, int, int, int]
+"""HPOS, VPOS, WIDTH, HEIGHT in whole pixels."""
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
@@ -79,3 +87,81 @@ def _text(element: etree._Element) -> str | None:
         return text or None
     lines = [_text(line) for line in element.iterchildren("{*}TextLine")]
     return "\n".join(line or "" for line in lines) or None
+
+
+def serialize(regions: Sequence[AnnotatedRegion], image_filename: str, image_size: ImageSize) -> bytes:
+    """ALTO v4 in pixels: TextBlocks of TextLines as `layout.blocks` groups them; one String per word, with
+    the line's confidence as WC (lines have none in ALTO) and an estimated box (see `_word_spans`)."""
+    root = etree.Element(f"{{{ALTO_4}}}alto", nsmap={None: ALTO_4, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{ALTO_4} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd")
+    description = _child(root, "Description")
+    _child(description, "MeasurementUnit").text = "pixel"
+    _child(_child(description, "sourceImageInformation"), "fileName").text = image_filename
+    width, height = (str(side) for side in image_size)
+    page = _child(
+        _child(root, "Layout"),
+        "Page",
+        ID=unused_id("page", regions),
+        PHYSICAL_IMG_NR="1",
+        WIDTH=width,
+        HEIGHT=height,
+    )
+    space = _child(page, "PrintSpace", HPOS="0", VPOS="0", WIDTH=width, HEIGHT=height)
+    for block in blocks(regions):
+        text_block, _ = _shaped(space, "TextBlock", block.region, image_size)
+        for line in block.lines:
+            _strings(*_shaped(text_block, "TextLine", line, image_size), line)
+    return xml_bytes(root)
+
+
+def _child(parent: etree._Element, name: str, **attributes: str) -> etree._Element:
+    """A new last child in the ALTO v4 namespace."""
+    return etree.SubElement(parent, f"{{{ALTO_4}}}{name}", attributes)
+
+
+def _shaped(
+    parent: etree._Element, name: str, region: AnnotatedRegion, size: ImageSize
+) -> tuple[etree._Element, Box]:
+    """A TextBlock or TextLine with ID, the polygon's bounding box and its Shape/Polygon; and that box."""
+    points = pixel_points(region, size)
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+    element = _child(parent, name, ID=xml_id(region.id), **dict(zip(_BOX, map(str, box), strict=True)))
+    _child(_child(element, "Shape"), "Polygon", POINTS=format_points(points))
+    return element, box
+
+
+def _strings(line: etree._Element, box: Box, region: AnnotatedRegion) -> None:
+    """One String per word, SP between them; a line without text gets one empty String (ALTO needs one)."""
+    x, y, width, height = box
+    words = (region.text or "").split() or [""]
+    previous_end: int | None = None
+    for word, (start, end) in zip(words, _word_spans(words, x, width), strict=True):
+        if previous_end is not None:
+            _child(line, "SP", HPOS=str(previous_end), VPOS=str(y), WIDTH=str(max(start - previous_end, 0)))
+        string = _child(
+            line,
+            "String",
+            CONTENT=word,
+            HPOS=str(start),
+            VPOS=str(y),
+            WIDTH=str(end - start),
+            HEIGHT=str(height),
+        )
+        if region.confidence is not None:
+            string.set("WC", str(region.confidence))
+        previous_end = end
+
+
+def _word_spans(words: Sequence[str], x: int, width: int) -> list[tuple[int, int]]:
+    """Estimated left and right edges of each word: the line's width split in proportion to character counts
+    (one space between words); every word is at least a pixel wide."""
+    total = len(" ".join(words)) or 1
+    spans = []
+    first = 0
+    for word in words:
+        last = first + (len(word) or 1)
+        start = x + round_half_up(width * first / total)
+        spans.append((start, max(x + round_half_up(width * last / total), start + 1)))
+        first = last + 1
+    return spans

@@ -1,9 +1,18 @@
 """IIIF Presentation 3 Annotation and AnnotationPage, and Presentation 2 `sc:AnnotationList`, read as W3C."""
 
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import quote
+
 from .documents import DOCUMENT, load_json
-from .json_fields import as_object, kind_of, listed
+from .json_fields import Json, as_object, kind_of, listed
+from .layout import pixel_points
 from .model import AnnotatedRegion, AnnotationError, ImageSize
+from .svg import polygon_svg
 from .w3c import annotation_region, annotations
+
+PRESENTATION_3 = "http://iiif.io/api/presentation/3/context.json"
+_GRANULARITIES = ("page", "block", "line", "word", "glyph")  # the IIIF Text Granularity extension
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
@@ -19,3 +28,60 @@ def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedReg
             DOCUMENT, f"expected an AnnotationPage, Annotation or AnnotationList, not {kind!r}"
         )
     return [annotation_region(annotation, label, image_size) for label, annotation in found]
+
+
+def annotation_page(
+    page_id: str,
+    target_source: str,
+    regions: Sequence[AnnotatedRegion],
+    motivation: str,
+    see_also: Callable[[AnnotatedRegion], str] | None = None,
+) -> dict[str, Any]:
+    """A Presentation 3 AnnotationPage: one annotation per region, id `{page_id}/{region id}`, whose target
+    is the region's polygon (whole pixels) as an SvgSelector on `target_source`."""
+    items = [_annotation(page_id, target_source, region, motivation, see_also) for region in regions]
+    return {"@context": PRESENTATION_3, "id": page_id, "type": "AnnotationPage", "items": items}
+
+
+def _annotation(
+    page_id: str,
+    target_source: str,
+    region: AnnotatedRegion,
+    motivation: str,
+    see_also: Callable[[AnnotatedRegion], str] | None,
+) -> Json:
+    """One annotation; its `confidence` and `textGranularity` go on the body, or on it when it has none."""
+    annotation: Json = {
+        "id": f"{page_id}/{quote(region.id, safe='')}",
+        "type": "Annotation",
+        "motivation": motivation,
+    }
+    body = _body(region, motivation)
+    if body is not None:
+        annotation["body"] = body
+    (body if body is not None else annotation).update(_properties(region, motivation))
+    selector = {"type": "SvgSelector", "value": polygon_svg(pixel_points(region))}
+    annotation["target"] = {"type": "SpecificResource", "source": target_source, "selector": selector}
+    if see_also is not None:
+        annotation["seeAlso"] = [{"id": see_also(region), "type": "Image", "format": "image/png"}]
+    return annotation
+
+
+def _body(region: AnnotatedRegion, motivation: str) -> Json | None:
+    """A TextualBody: the region type as a tag when tagging, else the text (None when there is none)."""
+    if motivation == "tagging":
+        return {"type": "TextualBody", "value": region.region_type, "purpose": "tagging"}
+    if region.text is not None:
+        return {"type": "TextualBody", "value": region.text, "format": "text/plain"}
+    return None
+
+
+def _properties(region: AnnotatedRegion, motivation: str) -> Json:
+    """The region's confidence (the project's own property, not in the W3C model; w3c reads it back) and,
+    for text, its IIIF text granularity when the region type is one."""
+    found: Json = {}
+    if motivation != "tagging" and region.region_type in _GRANULARITIES:
+        found["textGranularity"] = region.region_type
+    if region.confidence is not None:
+        found["confidence"] = float(region.confidence)
+    return found

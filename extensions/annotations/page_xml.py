@@ -3,13 +3,18 @@
 Coords are read from `points="x1,y1 x2,y2 ..."` or, in the 2010 schema, from `<Point x y>` children.
 """
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
 from lxml import etree
 
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, ring
+from .layout import XSI, blocks, format_points, pixel_points, xml_bytes, xml_id
 from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
 
 _ELEMENTS = ("TextRegion", "TextLine", "Word")
+PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
@@ -57,3 +62,51 @@ def _primary_text_equiv(element: etree._Element, label: str) -> etree._Element |
     if not equivs:
         return None
     return min(equivs, key=lambda equiv: number(equiv.get("index", "0"), label, "TextEquiv index"))
+
+
+def serialize(
+    regions: Sequence[AnnotatedRegion],
+    image_filename: str,
+    image_size: ImageSize,
+    creator: str = "iiif-mask-server",
+) -> bytes:
+    """A PAGE 2019 document: block regions as TextRegions, the other regions as TextLines grouped into them
+    by `layout.blocks`; points are whole pixels within the image."""
+    root = etree.Element(f"{{{PAGE_2019}}}PcGts", nsmap={None: PAGE_2019, "xsi": XSI})
+    root.set(f"{{{XSI}}}schemaLocation", f"{PAGE_2019} {PAGE_2019}/pagecontent.xsd")
+    metadata = _child(root, "Metadata")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for name, value in (("Creator", creator), ("Created", now), ("LastChange", now)):
+        _child(metadata, name).text = value
+    width, height = image_size
+    page = _child(root, "Page", imageFilename=image_filename, imageWidth=str(width), imageHeight=str(height))
+    for block in blocks(regions):
+        text_region = _shaped(page, "TextRegion", block.region, image_size)
+        for line in block.lines:
+            _text_equiv(_shaped(text_region, "TextLine", line, image_size), line)
+        _text_equiv(text_region, block.region)
+    return xml_bytes(root)
+
+
+def _child(parent: etree._Element, name: str, **attributes: str) -> etree._Element:
+    """A new last child in the PAGE 2019 namespace."""
+    return etree.SubElement(parent, f"{{{PAGE_2019}}}{name}", attributes)
+
+
+def _shaped(parent: etree._Element, name: str, region: AnnotatedRegion, size: ImageSize) -> etree._Element:
+    """A TextRegion or TextLine with id and Coords; a text-less region's confidence goes on Coords."""
+    element = _child(parent, name, id=xml_id(region.id))
+    coords = _child(element, "Coords", points=format_points(pixel_points(region, size)))
+    if region.text is None and region.confidence is not None:
+        coords.set("conf", str(region.confidence))
+    return element
+
+
+def _text_equiv(element: etree._Element, region: AnnotatedRegion) -> None:
+    """The region's text and its confidence as a TextEquiv, when it has text."""
+    if region.text is None:
+        return
+    equiv = _child(element, "TextEquiv")
+    if region.confidence is not None:
+        equiv.set("conf", str(region.confidence))
+    _child(equiv, "Unicode").text = region.text

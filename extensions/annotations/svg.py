@@ -1,16 +1,19 @@
 """SVG selectors: one `<polygon>`, `<polyline>`, `<rect>` or straight-line `<path>`, as points."""
 
 import re
+from collections.abc import Sequence
 
 from lxml import etree
 
 from .documents import load_xml, local_name
 from .geometry import NUMBER, number, points_text, rectangle
+from .layout import PixelPoint, format_points
 from .model import AnnotationError, Point
 
 _SHAPES = {"polygon", "polyline", "rect", "path", "circle", "ellipse", "line"}
 _ARITY = {"M": 2, "L": 2, "H": 1, "V": 1, "Z": 0}
 _PATH_TOKEN = re.compile(rf"(?P<command>[A-Za-z])|(?P<number>{NUMBER})|(?P<separator>[\s,]+)|(?P<bad>.)")
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 def svg_points(svg: object, item: str) -> list[Point]:
@@ -92,3 +95,8 @@ def _segments(d: str, item: str) -> list[tuple[str, list[float]]]:
                 raise AnnotationError(item, "SVG path data starts with a number")
             segments[-1][1].append(float(match["number"]))
     return segments
+
+
+def polygon_svg(points: Sequence[PixelPoint]) -> str:
+    """An SvgSelector value drawing one polygon (the shape `svg_points` reads back)."""
+    return f"<svg xmlns='{SVG_NAMESPACE}'><polygon points='{format_points(points)}'/></svg>"

@@ -1,0 +1,99 @@
+"""What the writers share: lines grouped into blocks, whole-pixel points, XML ids and XML output.
+
+Points are rounded half up to whole pixels (the project's one rounding rule) and, where the image size is
+known, clamped to the image; a polygon that collapses on the way is an AnnotationError naming its region.
+"""
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from lxml import etree
+from shapely import make_valid
+from shapely.geometry import Polygon
+
+from iiif_server.numbers import round_half_up
+
+from .geometry import ring
+from .model import AnnotatedRegion, ImageSize
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+BLOCK_TYPES = frozenset({"TextRegion", "TextBlock", "block", "paragraph"})
+"""Region types written as blocks (PAGE TextRegion, ALTO TextBlock); every other type is a line."""
+
+PixelPoint = tuple[int, int]
+_NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block-level region and the lines written inside it, in input order."""
+
+    region: AnnotatedRegion
+    lines: tuple[AnnotatedRegion, ...]
+
+
+def blocks(regions: Sequence[AnnotatedRegion]) -> list[Block]:
+    """Block regions in input order, each holding the lines whose centroid it covers (the first one wins).
+
+    Lines inside no block go into one more block at the end: their bounding box, with an unused id.
+    """
+    found = [r for r in regions if r.region_type in BLOCK_TYPES]
+    shapes = [make_valid(Polygon(ring(r.polygon, r.id))) for r in found]
+    members: list[list[AnnotatedRegion]] = [[] for _ in found]
+    loose: list[AnnotatedRegion] = []
+    for line in (r for r in regions if r.region_type not in BLOCK_TYPES):
+        centroid = Polygon(ring(line.polygon, line.id)).centroid
+        home = next((m for m, shape in zip(members, shapes, strict=True) if shape.covers(centroid)), loose)
+        home.append(line)
+    grouped = [Block(r, tuple(m)) for r, m in zip(found, members, strict=True)]
+    if loose:
+        grouped.append(Block(_enclosing(loose, unused_id("lines", regions)), tuple(loose)))
+    return grouped
+
+
+def _enclosing(lines: Sequence[AnnotatedRegion], identifier: str) -> AnnotatedRegion:
+    """A block region whose polygon is the bounding box of the lines."""
+    xs = [x for line in lines for x, _ in line.polygon]
+    ys = [y for line in lines for _, y in line.polygon]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    return AnnotatedRegion(identifier, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), "block")
+
+
+def pixel_points(region: AnnotatedRegion, image_size: ImageSize | None = None) -> list[PixelPoint]:
+    """The region's polygon in whole pixels, clamped to the image when its size is given."""
+    width, height = image_size or (None, None)
+    points = [(_pixel(x, width), _pixel(y, height)) for x, y in region.polygon]
+    ring(points, region.id)  # still a polygon with some area, or an AnnotationError
+    return points
+
+
+def _pixel(value: float, limit: int | None) -> int:
+    """One coordinate rounded half up, and clamped to 0..limit when there is a limit."""
+    pixel = round_half_up(value)
+    return pixel if limit is None else min(max(pixel, 0), limit)
+
+
+def format_points(points: Iterable[PixelPoint]) -> str:
+    """Points as PAGE `points`, ALTO `POINTS` and SVG `points` write them: `x1,y1 x2,y2 ...`."""
+    return " ".join(f"{x},{y}" for x, y in points)
+
+
+def xml_id(identifier: str) -> str:
+    """A valid XML ID: characters other than `A-Za-z0-9._-` become `_`, and `_` goes before a leading digit,
+    `.` or `-` (or an empty id)."""
+    cleaned = _NOT_IN_ID.sub("_", identifier)
+    return cleaned if re.match("[A-Za-z_]", cleaned) else f"_{cleaned}"
+
+
+def unused_id(base: str, regions: Iterable[AnnotatedRegion]) -> str:
+    """`base`, or `base_2`, `base_3`, ...: the first that no region's XML id takes."""
+    taken = {xml_id(r.id) for r in regions}
+    candidates = itertools.chain([base], (f"{base}_{n}" for n in itertools.count(2)))
+    return next(c for c in candidates if c not in taken)
+
+
+def xml_bytes(root: etree._Element) -> bytes:
+    """The document as indented UTF-8 with an XML declaration."""
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
