@@ -85,6 +85,10 @@ class MaskBatchEndpoint:
             entry = {"annotation_id": item.id, "source_image": batch.identifier}
             if isinstance(item, RejectedItem):
                 return Extracted({**entry, "status": "error", "error": item.reason}, None)
+            if len(item.polygon) > self.settings.max_polygon_vertices:  # the URL syntax's limit, per item
+                limit = self.settings.max_polygon_vertices
+                reason = f"region: more than IIIF_MAX_POLYGON_VERTICES={limit} vertices"
+                return Extracted({**entry, "status": "error", "error": reason}, None)
             reason = skip_reason(item, batch)
             if reason:
                 return Extracted({**entry, "status": "filtered", "error": reason}, None)

@@ -22,29 +22,38 @@ def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
 
 
 def rasterize_mask(geometry: BaseGeometry, box: Box, out_width: int, out_height: int) -> np.ndarray:
-    """A uint8 (height, width) array, 255 where the output pixel's centre (in image space) is inside."""
+    """A uint8 (height, width) array, 255 where the output pixel's centre (in image space) is inside.
+
+    Scanline fill in time and memory proportional to the edge crossings plus the output's pixels (an
+    edge-by-row table would be rows x edges: gigabytes for a many-vertex polygon on a whole page).
+    """
     scale_x, scale_y = box.width / out_width, box.height / out_height
     edges = np.concatenate([np.stack([ring[:-1], ring[1:]], axis=1) for ring in _rings(geometry)])
     (x0, y0), (x1, y1) = edges[:, 0].T, edges[:, 1].T
     centres_y = box.y + (np.arange(out_height) + 0.5) * scale_y
     low, high = np.minimum(y0, y1), np.maximum(y0, y1)
-    crosses = (centres_y[:, None] >= low) & (centres_y[:, None] < high)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (centres_y[:, None] - y0) / (y1 - y0)
-    xs = np.where(crosses, x0 + t * (x1 - x0), np.inf)
-    xs.sort(axis=1)
-    coverage = np.zeros((out_height, out_width + 1), dtype=np.int32)
+    # An edge crosses the rows whose centre is in [low, high): one run of rows, as centres_y is sorted.
+    first = np.searchsorted(centres_y, low, side="left")
+    counts = np.searchsorted(centres_y, high, side="left") - first
+    edge = np.repeat(np.arange(len(edges)), counts)
+    rows = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(counts) - counts, counts)
+    t = (centres_y[rows] - y0[edge]) / (y1[edge] - y0[edge])
+    xs = x0[edge] + t * (x1[edge] - x0[edge])
     # Column c is inside a span [a, b) when a <= box.x + (c + 0.5) * scale_x < b.
-    columns = np.clip(np.ceil((xs - box.x) / scale_x - 0.5), 0, out_width)
-    rows = np.arange(out_height)[:, None]
-    starts, ends = columns[:, 0::2], columns[:, 1::2]
-    count = min(starts.shape[1], ends.shape[1])
-    starts, ends = starts[:, :count], ends[:, :count]
-    valid = np.isfinite(xs[:, 0::2][:, :count]) & np.isfinite(xs[:, 1::2][:, :count])
-    row_index = np.broadcast_to(rows, starts.shape)[valid]
-    np.add.at(coverage, (row_index, starts[valid].astype(np.intp)), 1)
-    np.add.at(coverage, (row_index, ends[valid].astype(np.intp)), -1)
-    return (np.cumsum(coverage[:, :out_width], axis=1) > 0).astype(np.uint8) * 255
+    columns = np.clip(np.ceil((xs - box.x) / scale_x - 0.5), 0, out_width).astype(np.intp)
+    order = np.lexsort((xs, rows))
+    rows, columns = rows[order], columns[order]
+    # Even-odd: a row's sorted crossings pair up as spans (1st, 2nd), (3rd, 4th), ...
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    starts = np.flatnonzero((rank % 2 == 0)[:-1] & (rows[1:] == rows[:-1]))
+    # The spans, in row-major order, cut the flattened mask into runs of 0 and 255.
+    bounds = np.empty(2 * len(starts) + 2, dtype=np.intp)
+    bounds[0], bounds[-1] = 0, out_width * out_height
+    bounds[1:-1:2] = rows[starts] * out_width + columns[starts]
+    bounds[2:-1:2] = rows[starts + 1] * out_width + columns[starts + 1]
+    values = np.zeros(len(bounds) - 1, dtype=np.uint8)
+    values[1::2] = 255
+    return np.repeat(values, np.diff(bounds)).reshape(out_height, out_width)
 
 
 @dataclass(frozen=True)
@@ -56,4 +65,4 @@ class PolygonMask:
     def rasterize(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
         """The mask as a one-band uchar pyvips image of the output size."""
         mask = rasterize_mask(self.geometry, box, out_width, out_height)
-        return pyvips.Image.new_from_memory(mask.tobytes(), out_width, out_height, 1, "uchar")
+        return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy
