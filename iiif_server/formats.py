@@ -39,10 +39,22 @@ class EncodeOptions:
     webp_quality: int = 80
 
 
-def encode(image: pyvips.Image, fmt: Format, options: EncodeOptions, background: tuple[int, ...]) -> bytes:
+def fill_colour(image: pyvips.Image, background: tuple[int, int, int]) -> list[float]:
+    """The background as the image's colour bands: RGB for colour images, for grey ones the grey that
+    the `gray` quality turns it into."""
+    colour_bands = image.bands - 1 if image.hasalpha() else image.bands
+    if colour_bands >= 3:
+        return [float(v) for v in background]
+    pixel = pyvips.Image.black(1, 1).new_from_image(list(background)).copy(interpretation="srgb")
+    return [pixel.colourspace("b-w")(0, 0)[0]] * colour_bands
+
+
+def encode(
+    image: pyvips.Image, fmt: Format, options: EncodeOptions, background: tuple[int, int, int]
+) -> bytes:
     """Encode an 8-bit image; formats without alpha get it flattened onto `background`."""
     if fmt not in ALPHA_FORMATS and image.hasalpha():
-        image = image.flatten(background=list(background[: image.bands - 1]))
+        image = image.flatten(background=fill_colour(image, background))
     if fmt == "jpg":
         return image.jpegsave_buffer(Q=options.jpeg_quality, keep="none")
     if fmt == "png":

@@ -4,7 +4,7 @@ import math
 
 import pyvips
 
-from .formats import ALPHA_FORMATS, WHITE, EncodeOptions, encode
+from .formats import ALPHA_FORMATS, WHITE, EncodeOptions, encode, fill_colour
 from .plan import ImagePlan
 from .region import Box
 from .rotation import Rotation
@@ -59,16 +59,24 @@ def cut_and_scale(
     return image
 
 
-def apply_mask(image: pyvips.Image, mask: pyvips.Image) -> pyvips.Image:
-    """Make pixels outside the mask transparent (combining with any alpha the image has)."""
+def apply_mask(
+    image: pyvips.Image, mask: pyvips.Image, transparent: bool, background: tuple[int, int, int]
+) -> pyvips.Image:
+    """Make pixels outside the mask transparent, or for formats without alpha fill them with `background`."""
+    if not transparent:
+        if image.hasalpha():
+            image = image.flatten(background=fill_colour(image, background)).cast("uchar")
+        return mask.ifthenelse(image, fill_colour(image, background))
     if image.hasalpha():
         alpha = (image[image.bands - 1] * (mask / 255.0)).cast("uchar")
         return image.extract_band(0, n=image.bands - 1).bandjoin(alpha)
     return image.bandjoin(mask)
 
 
-def rotate(image: pyvips.Image, rotation: Rotation, transparent: bool) -> pyvips.Image:
-    """Mirror, then rotate clockwise; other than right angles the corners are transparent or white."""
+def rotate(
+    image: pyvips.Image, rotation: Rotation, transparent: bool, background: tuple[int, int, int] = WHITE
+) -> pyvips.Image:
+    """Mirror, then rotate clockwise; other than right angles the corners are transparent or `background`."""
     if rotation.mirror:
         image = image.fliphor()
     degrees = rotation.degrees % 360
@@ -76,8 +84,8 @@ def rotate(image: pyvips.Image, rotation: Rotation, transparent: bool) -> pyvips
         return image.rot(f"d{int(degrees)}") if degrees else image
     if transparent and not image.hasalpha():
         image = image.addalpha()
-    background = [0] * image.bands if image.hasalpha() else [255] * image.bands
-    return image.rotate(degrees, background=background, interpolate=pyvips.Interpolate.new("bilinear"))
+    corners = [0] * image.bands if image.hasalpha() else fill_colour(image, background)
+    return image.rotate(degrees, background=corners, interpolate=pyvips.Interpolate.new("bilinear"))
 
 
 def apply_quality(image: pyvips.Image, quality: str) -> pyvips.Image:
@@ -92,13 +100,17 @@ def apply_quality(image: pyvips.Image, quality: str) -> pyvips.Image:
     return grey.bandjoin(alpha) if alpha is not None else grey
 
 
-def build_image(source: SourceImage, handles: LevelOpener, plan: ImagePlan) -> pyvips.Image:
+def build_image(
+    source: SourceImage, handles: LevelOpener, plan: ImagePlan, background: tuple[int, int, int] = WHITE
+) -> pyvips.Image:
     """Region (with its mask), size, rotation and quality: the planned image before encoding."""
     box = plan.region.box
+    transparent = plan.format in ALPHA_FORMATS
     image = cut_and_scale(source, handles, box, plan.width, plan.height)
     if plan.region.mask is not None:
-        image = apply_mask(image, plan.region.mask.rasterize(box, plan.width, plan.height))
-    image = rotate(image, plan.rotation, transparent=plan.format in ALPHA_FORMATS)
+        mask = plan.region.mask.rasterize(box, plan.width, plan.height)
+        image = apply_mask(image, mask, transparent, background)
+    image = rotate(image, plan.rotation, transparent, background)
     return apply_quality(image, plan.quality)
 
 
@@ -110,4 +122,4 @@ def render(
     background: tuple[int, int, int] = WHITE,
 ) -> bytes:
     """Run the whole chain for one planned request and return the encoded bytes."""
-    return encode(build_image(source, handles, plan), plan.format, options, background)
+    return encode(build_image(source, handles, plan, background), plan.format, options, background)

@@ -458,3 +458,17 @@ def test_rasterising_a_many_vertex_polygon_on_a_whole_page_stays_small() -> None
     xs, ys = rng.integers(0, 6000, 5000), rng.integers(0, 8000, 5000)
     expected = shapely.contains_xy(geometry, xs + 0.5, ys + 0.5)
     np.testing.assert_array_equal(mask[ys, xs], np.where(expected, 255, 0))
+
+
+def test_gray_jpg_fill_is_the_grey_value_of_bg(client: TestClient) -> None:
+    """`?bg=ff0000` on a gray jpg fills with the grey libvips makes of red (127), not red's first band."""
+    body = fetch(client, "poly:100,100,300,100,100,300", tail="gray.jpg?bg=ff0000").content
+    pixels = decode(body)
+    assert pixels.shape[2] == 1
+    assert abs(int(pixels[190, 190, 0]) - 127) <= 3
+
+
+def test_jpg_rotation_corners_use_bg(client: TestClient) -> None:
+    """Corners of a 30 degree rotation in jpg take the `?bg` colour too."""
+    pixels = decode(fetch(client, "0,0,200,100", rotation="30", tail="default.jpg?bg=0000ff").content)
+    assert np.abs(pixels[0, 0].astype(int) - [0, 0, 255]).max() <= 12
