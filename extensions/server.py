@@ -11,8 +11,9 @@ from iiif_server.extension import Extension
 from iiif_server.settings import Settings
 
 from .masking import masking_extension
+from .ocr import ocr_extension
 
-AVAILABLE: dict[str, Callable[[], Extension]] = {"masking": masking_extension}
+AVAILABLE: dict[str, Callable[[], Extension]] = {"masking": masking_extension, "ocr": ocr_extension}
 
 
 def enabled_extensions(names: str | None = None) -> list[Extension]:

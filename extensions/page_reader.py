@@ -1,0 +1,174 @@
+"""Stage 1 and Stage 2 on a served page: predicted line polygons with stable ids, and their text, cached."""
+
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from cachetools import LRUCache
+
+from iiif_server.errors import IIIFError
+from iiif_server.pipeline import cut_and_scale
+from iiif_server.region import Box
+from iiif_server.sources import FolderSource, SourceImage
+
+from .annotations.model import AnnotatedRegion
+from .line_crops import cut_line, to_array
+from .ocr_settings import OCRSettings
+
+
+def region_ids(count: int) -> list[str]:
+    """`r0001`, `r0002`, ...: stable for a given image and model, in the detector's reading order."""
+    return [f"r{index:04d}" for index in range(1, count + 1)]
+
+
+class PageReader:
+    """Runs the models on pages of a FolderSource; results are cached per file version and model.
+
+    The app hands over its FolderSource when it is built (`attach`).
+    """
+
+    source: FolderSource
+
+    def __init__(self, registry: Any, settings: OCRSettings) -> None:
+        self.registry = registry
+        self.settings = settings
+        self._cache: LRUCache[tuple[Any, ...], list[AnnotatedRegion]] = LRUCache(maxsize=settings.cache_size)
+        self._lock = threading.Lock()
+
+    def attach(self, source: FolderSource) -> None:
+        """Read pages from the app's image source."""
+        self.source = source
+
+    def _cached(
+        self, key: tuple[Any, ...], compute: Callable[[], list[AnnotatedRegion]]
+    ) -> list[AnnotatedRegion]:
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is None:
+            hit = compute()
+            with self._lock:
+                self._cache[key] = hit
+        return hit
+
+    def filters(self, min_confidence: float | None, min_area: float | None) -> tuple[float, float]:
+        """The request's filters, or the settings' defaults."""
+        return (
+            self.settings.min_confidence if min_confidence is None else min_confidence,
+            self.settings.min_area if min_area is None else min_area,
+        )
+
+    def regions(
+        self, identifier: str, min_confidence: float | None = None, min_area: float | None = None
+    ) -> list[AnnotatedRegion]:
+        """Stage 1: the page's text-line polygons in full-image pixels, with ids and confidences."""
+        source = self.source.describe(identifier)
+        min_confidence, min_area = self.filters(min_confidence, min_area)
+        detector = self.registry.detector()
+        key = ("regions", source.path, source.mtime, detector.manifest.name, detector.manifest.version)
+        found = self._cached(key, lambda: self._detect(source, identifier))
+        return [r for r in found if (r.confidence or 0) >= min_confidence and _area(r) >= min_area]
+
+    def _detect(self, source: SourceImage, identifier: str) -> list[AnnotatedRegion]:
+        side = self.settings.detection_side
+        scale = min(1.0, side / max(source.width, source.height))
+        out_w, out_h = max(1, round(source.width * scale)), max(1, round(source.height * scale))
+        page = cut_and_scale(source, self.source, Box(0, 0, source.width, source.height), out_w, out_h)
+        if page.hasalpha():
+            page = page.flatten(background=[255] * (page.bands - 1))
+        detected = self.registry.detector().detect(to_array(page), min_confidence=0.0, min_area=0.0)
+        sx, sy = source.width / out_w, source.height / out_h
+        return [
+            AnnotatedRegion(
+                id=region_id,
+                polygon=tuple((x * sx, y * sy) for x, y in d.polygon),
+                region_type=d.region_type,
+                confidence=round(float(d.confidence), 4),
+                source_image=identifier,
+            )
+            for region_id, d in zip(region_ids(len(detected)), detected, strict=True)
+        ]
+
+    def region(self, identifier: str, region_id: str) -> AnnotatedRegion:
+        """One predicted region by id (unfiltered); 404 naming the list URL when there is none."""
+        for region in self.regions(identifier, 0.0, 0.0):
+            if region.id == region_id:
+                return region
+        raise IIIFError(
+            404, f"no predicted region {region_id!r}; see /iiif/3/{identifier}/regions.json", "region"
+        )
+
+    def read_page(
+        self, identifier: str, min_confidence: float | None = None, min_area: float | None = None
+    ) -> list[AnnotatedRegion]:
+        """Stage 2 on every predicted line: the regions with `text` and the text's confidence."""
+        source = self.source.describe(identifier)
+        models = (self.registry.detector().manifest, self.registry.recognizer().manifest)
+        key = ("text", source.path, source.mtime, *((m.name, m.version) for m in models))
+        lines = self.regions(identifier, 0.0, 0.0)
+        read = self._cached(key, lambda: self.read_polygons(source, lines))
+        keep = {r.id for r in self.regions(identifier, min_confidence, min_area)}
+        return [r for r in read if r.id in keep]
+
+    def read_crop(self, crop: np.ndarray) -> tuple[str, float]:
+        """Text of any region crop: its lines are detected, read top to bottom and joined by newlines."""
+        detected = self.registry.detector().detect(crop, min_confidence=self.settings.min_confidence)
+        pieces = [crop[y0:y1, x0:x1] for x0, y0, x1, y1 in (_pixel_bounds(d.polygon, crop) for d in detected)]
+        pieces = [p for p in pieces if p.size] or [crop]
+        results = self.registry.recognizer().recognize(pieces)
+        text = "\n".join(r.text for r in results if r.text)
+        confidence = float(np.mean([r.confidence for r in results])) if results else 0.0
+        return text, round(confidence, 4)
+
+    def line_crop(self, source: SourceImage, line: AnnotatedRegion) -> np.ndarray:
+        """A line cut as the recogniser's manifest says (mask, fill, deskew, height)."""
+        recipe = self.registry.recognizer().manifest.crop
+        return cut_line(
+            source,
+            self.source,
+            line.polygon,
+            _bounds(line),
+            recipe.target_height,
+            recipe.mask_polygon,
+            recipe.deskew,
+            recipe.background,
+        )
+
+    def read_polygons(self, source: SourceImage, lines: list[AnnotatedRegion]) -> list[AnnotatedRegion]:
+        """Recognise each line from its masked, deskewed crop (batched in one call)."""
+        crops = [self.line_crop(source, line) for line in lines]
+        results = self.registry.recognizer().recognize(crops) if crops else []
+        return [
+            replace(line, text=result.text, confidence=round(float(result.confidence), 4))
+            for line, result in zip(lines, results, strict=True)
+        ]
+
+    def read_predicted(self, identifier: str, region_id: str) -> tuple[str, float]:
+        """The text of one predicted line."""
+        line = self.region(identifier, region_id)
+        read = self.read_polygons(self.source.describe(identifier), [line])[0]
+        return read.text or "", read.confidence or 0.0
+
+
+def _area(region: AnnotatedRegion) -> float:
+    xs, ys = np.asarray(region.polygon).T
+    return float(abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2)
+
+
+def _pixel_bounds(polygon: tuple[tuple[float, float], ...], crop: np.ndarray) -> tuple[int, int, int, int]:
+    """The polygon's bounds as array slices, clipped to the crop."""
+    xs, ys = np.asarray(polygon).T
+    height, width = crop.shape[:2]
+    return (
+        max(0, int(xs.min())),
+        max(0, int(ys.min())),
+        min(width, int(np.ceil(xs.max()))),
+        min(height, int(np.ceil(ys.max()))),
+    )
+
+
+def _bounds(region: AnnotatedRegion) -> tuple[int, int, int, int]:
+    xs, ys = np.asarray(region.polygon).T
+    x0, y0 = int(xs.min()), int(ys.min())
+    return x0, y0, max(1, int(np.ceil(xs.max())) - x0), max(1, int(np.ceil(ys.max())) - y0)
