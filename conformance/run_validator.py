@@ -1,23 +1,18 @@
 """Start the server on a free loopback port, run `iiif-validate.py` (3.0) against it, and report per test."""
 
-import os
 import re
-import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
-import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
 
 from iiif_server.samples import VALIDATOR_IDENTIFIER, validator_image
 
-HOST = "127.0.0.1"
+from .live_server import HOST, running_server
+
 VALIDATOR_SCRIPT = Path(sysconfig.get_path("scripts")) / "iiif-validate.py"
 RESULT_LINE = re.compile(r"^\[\d+\] test (?P<name>\w+) (?P<verdict>PASS|FAIL)$")
 
@@ -72,57 +67,6 @@ OPTIONAL = Group(
 )
 
 
-def free_port() -> int:
-    """A loopback port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_answering(
-    server: subprocess.Popen[bytes], port: int, log: IO[bytes], timeout: float = 30
-) -> None:
-    """Poll the server's index page until it answers; fail with its log if it exits or takes too long."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with {server.returncode}:\n{read_log(log)}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer within {timeout} s:\n{read_log(log)}")
-
-
-def read_log(log: IO[bytes]) -> str:
-    """Everything the server has written so far."""
-    log.seek(0)
-    return log.read().decode(errors="replace")
-
-
-@contextmanager
-def running_server(images: Path, env: Mapping[str, str]) -> Iterator[int]:
-    """Run `python -m iiif_server serve` on `images` with only the given `IIIF_*` settings; yield its port."""
-    port = free_port()
-    command = [sys.executable, "-m", "iiif_server", "serve", "--host", HOST, "--port", str(port)]
-    server_env = {k: v for k, v in os.environ.items() if not k.startswith("IIIF_")} | dict(env)
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(
-            [*command, "--images", str(images)], env=server_env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            wait_until_answering(server, port, log)
-            yield port
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
 def parse_output(text: str) -> list[Outcome]:
     """Read `[n] test NAME PASS|FAIL` lines, each FAIL with the indented lines that explain it."""
     outcomes: list[Outcome] = []
@@ -153,7 +97,8 @@ def write_test_image(folder: Path) -> Path:
 
 def run_group(group: Group, images: Path) -> list[Outcome]:
     """Start a server for `group` on the folder `images` and run the group's validator tests."""
-    with running_server(images, group.env) as port:
+    with running_server(images, group.env) as server:
+        port = server.port
         return run_validator(port, group.selection())
 
 

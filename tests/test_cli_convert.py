@@ -1,16 +1,14 @@
 """The command line: `convert` writes a tiled pyramid, `samples` the sample set, `serve` a real server."""
 
-import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 import pyvips
 
+from conformance.live_server import running_server
 from iiif_server.sources import FolderSource, Level
 
 
@@ -108,33 +106,10 @@ def test_samples_are_written_once(tmp_path):
     assert "wrote" not in again.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_real_server_on_loopback(image_root, grid):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IIIF_")}
-    command = ["serve", "--host", "127.0.0.1", "--port", str(port), "--images", str(image_root)]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "iiif_server", *command],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/iiif/3"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            try:
-                info = httpx.get(f"{base}/sub%2Fimg/info.json", timeout=5)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                time.sleep(0.1)
+    with running_server(image_root) as live:
+        base = f"{live.base_url}/iiif/3"
+        info = httpx.get(f"{base}/sub%2Fimg/info.json", timeout=5)
         assert info.status_code == 200
         assert info.json()["id"] == f"{base}/sub%2Fimg"
         assert (info.json()["width"], info.json()["height"]) == (400, 300)
@@ -149,12 +124,3 @@ def test_real_server_on_loopback(image_root, grid):
 
         escape = httpx.get(f"{base}/..%2F..%2Fetc%2Fpasswd/info.json", timeout=5)
         assert escape.status_code == 400
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        if server.stdout:
-            server.stdout.close()

@@ -6,12 +6,7 @@ posted and the response is streamed to disk with httpx.
 """
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +16,8 @@ import numpy as np
 import pytest
 import pyvips
 
+from conformance.live_server import running_server
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc"),
@@ -28,12 +25,6 @@ pytestmark = [
 
 PAGE_WIDTH, PAGE_HEIGHT = 3000, 4000
 MB = 1024 * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def rss(pid: int) -> int:
@@ -75,35 +66,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     pyvips.Image.new_from_array(pixels).copy(interpretation="srgb").pngsave(
         str(folder / "big.png"), compression=1
     )
-    port = free_port()
-    command = [sys.executable, "-m", "iiif_server", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--images", str(folder)],
-        cwd=Path(__file__).resolve().parent.parent,
-        env={**os.environ, "IIIF_EXTENSIONS": "masking", "IIIF_MAX_BATCH_SIZE": "1000"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start in 20 s"
-            time.sleep(0.1)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    settings = {"IIIF_EXTENSIONS": "masking", "IIIF_MAX_BATCH_SIZE": "1000"}
+    with running_server(folder, settings) as live:
+        yield live.base_url, live.pid
 
 
 def line_regions(count: int) -> list[dict[str, object]]:
