@@ -117,7 +117,8 @@ def parse_batch(body: Any, this_host: str, image_size_of: Any, max_items: int) -
     if not isinstance(body, dict):
         raise bad_request("body", "expected a JSON object")
     identifier = identifier_from(body, this_host)
-    scale = _optional_float(body, "scale") or 1.0
+    scale = _optional_float(body, "scale")
+    scale = 1.0 if scale is None else scale
     if "document" in body:
         items: list[RegionRequest | RejectedItem] = list(
             _document_items(body["document"], scale, image_size_of(identifier))

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import pyvips
 from shapely.geometry import box as shapely_box
 
 from iiif_server.errors import IIIFError, bad_request
@@ -78,6 +79,9 @@ def extract_region(
         image = render(source, opener, image_plan, options.encode, options.background)
     except IIIFError as error:
         return Extracted({**metadata, "status": "error", "error": str(error)}, None)
+    except pyvips.Error as error:
+        reason = " ".join(str(error).split())[:300]
+        return Extracted({**metadata, "status": "error", "error": f"libvips: {reason}"}, None)
     mask = image_plan.region.mask
     assert isinstance(mask, PolygonMask)
     area = mask.geometry.intersection(shapely_box(0, 0, source.width, source.height)).area

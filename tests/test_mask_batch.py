@@ -411,3 +411,15 @@ def test_an_empty_batch_gives_an_empty_metadata_file(client: TestClient) -> None
     assert archive.namelist() == ["metadata.jsonl"]
     assert archive.read("metadata.jsonl") == b""
     assert lines == []
+
+
+def test_a_batch_scale_of_zero_is_an_error_per_item_not_a_silent_default(client: TestClient) -> None:
+    body = {
+        "identifier": "gradient",
+        "scale": 0,
+        "output_format": "json",
+        "annotations": [{"id": "a", "polygon": [[10, 10], [100, 10], [100, 80]]}],
+    }
+    (item,) = post(client, body).json()["items"]
+    assert item["status"] == "error"
+    assert "scale 0.0 is outside" in item["error"]
