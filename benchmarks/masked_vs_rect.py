@@ -62,7 +62,7 @@ def ensure_page(path: Path) -> Path:
     if not path.exists():
         print(f"writing {path} (6000x8000 pyramid, about a minute)")
         flat = path.with_name(".page1-flat.v")
-        document_page(6000, 8000, SAMPLE_LINES).write_to_file(str(flat))
+        document_page(6000, 8000, SAMPLE_LINES)[0].write_to_file(str(flat))
         convert_to_pyramid(flat, path)
         flat.unlink()
     return path

@@ -1,12 +1,16 @@
 """Stage 1 and Stage 2 on a served page: predicted line polygons with stable ids, and their text, cached."""
 
+import itertools
+import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from cachetools import LRUCache
+from shapely.geometry import Polygon
+from shapely.ops import unary_union
 
 from iiif_server.errors import IIIFError
 from iiif_server.pipeline import cut_and_scale
@@ -16,6 +20,10 @@ from iiif_server.sources import FolderSource, SourceImage
 from .annotations.model import AnnotatedRegion
 from .line_crops import cut_line, to_array
 from .ocr_settings import OCRSettings
+
+TILE_OVERLAP = 0.25
+"""Share of a detection tile that its neighbour covers too: more than a line is tall, so each line lies whole
+in some tile, and the pieces of a line cut by a tile's edge overlap."""
 
 
 def region_ids(count: int) -> list[str]:
@@ -77,7 +85,8 @@ class PageReader:
         page = cut_and_scale(source, self.source, Box(0, 0, source.width, source.height), out_w, out_h)
         if page.hasalpha():
             page = page.flatten(background=[255] * (page.bands - 1))
-        detected = self.registry.detector().detect(to_array(page), min_confidence=0.0, min_area=0.0)
+        detector = self.registry.detector()
+        detected = detect_tiled(detector, to_array(page), detector.manifest.input_size)
         sx, sy = source.width / out_w, source.height / out_h
         return [
             AnnotatedRegion(
@@ -149,6 +158,96 @@ class PageReader:
         line = self.region(identifier, region_id)
         read = self.read_polygons(self.source.describe(identifier), [line])[0]
         return read.text or "", read.confidence or 0.0
+
+
+def detect_tiled(detector: Any, page: np.ndarray, tile: int) -> list[Any]:
+    """All the detector's regions of `page`, in reading order. A page larger than the detector's input (`tile`
+    pixels a side) is read tile by tile at its own resolution (shrunk whole, lines a few pixels tall fall
+    apart into words); the pieces of one line that neighbouring tiles found are joined."""
+    height, width = page.shape[:2]
+    if max(height, width) <= tile:
+        return detector.detect(page, min_confidence=0.0, min_area=0.0)
+    pieces = []
+    tiles = itertools.product(_spans(height, tile), _spans(width, tile))
+    for number, ((top, tile_height), (left, tile_width)) in enumerate(tiles):
+        window = page[top : top + tile_height, left : left + tile_width]
+        for found in detector.detect(window, min_confidence=0.0, min_area=0.0):
+            moved = tuple((x + left, y + top) for x, y in found.polygon)
+            pieces.append((number, replace(found, polygon=moved)))
+    return _reading_order([_joined(group) for group in _same_lines(pieces)])
+
+
+def _spans(length: int, tile: int) -> list[tuple[int, int]]:
+    """Offsets and lengths of the fewest equal tiles (at most `tile` long) covering `length`, evenly spread,
+    neighbours overlapping by at least `TILE_OVERLAP` of `tile`."""
+    if length <= tile:
+        return [(0, length)]
+    overlap = round(tile * TILE_OVERLAP)
+    count = math.ceil((length - overlap) / (tile - overlap))
+    size = min(tile, math.ceil((length + (count - 1) * overlap) / count))
+    return [(round(index * (length - size) / (count - 1)), size) for index in range(count)]
+
+
+def _same_lines(pieces: Sequence[tuple[int, Any]]) -> list[list[Any]]:
+    """Pieces grouped by line: two pieces from different tiles are one line when their boxes overlap across
+    and share more than half the height of the shorter one."""
+    boxes = [_box(found.polygon) for _, found in pieces]
+    parent = list(range(len(pieces)))
+
+    def root(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    order = sorted(range(len(pieces)), key=lambda index: boxes[index][1])
+    for position, a in enumerate(order):
+        ax0, ay0, ax1, ay1 = boxes[a]
+        for b in order[position + 1 :]:
+            bx0, by0, bx1, by1 = boxes[b]
+            if by0 >= ay1:
+                break
+            across = bx0 <= ax1 and ax0 <= bx1
+            shared = min(ay1, by1) - by0
+            if pieces[a][0] != pieces[b][0] and across and shared > 0.5 * min(ay1 - ay0, by1 - by0):
+                parent[root(b)] = root(a)
+    groups: dict[int, list[Any]] = {}
+    for index, (_, found) in enumerate(pieces):
+        groups.setdefault(root(index), []).append(found)
+    return list(groups.values())
+
+
+def _joined(group: list[Any]) -> Any:
+    """One region from the pieces of a line: their union (its hull if they do not touch), the confidence
+    their area-weighted mean."""
+    if len(group) == 1:
+        return group[0]
+    shapes = [Polygon(found.polygon) for found in group]
+    union = unary_union(shapes)
+    outline = union if isinstance(union, Polygon) else union.convex_hull
+    areas = [shape.area for shape in shapes]
+    confidence = sum(f.confidence * a for f, a in zip(group, areas, strict=True)) / max(sum(areas), 1e-9)
+    polygon = tuple((round(x, 2), round(y, 2)) for x, y in outline.exterior.coords[:-1])
+    return replace(group[0], polygon=polygon, confidence=round(confidence, 4))
+
+
+def _reading_order(found: list[Any]) -> list[Any]:
+    """The detector's order: rows top to bottom (a region joins a row when its vertical centre lies within the
+    row's first region), each row left to right."""
+    rows: list[list[Any]] = []
+    for region in sorted(found, key=lambda region: _box(region.polygon)[1]):
+        _, top, _, bottom = _box(region.polygon)
+        if rows and _box(rows[-1][0].polygon)[1] <= (top + bottom) / 2 <= _box(rows[-1][0].polygon)[3]:
+            rows[-1].append(region)
+        else:
+            rows.append([region])
+    return [region for row in rows for region in sorted(row, key=lambda region: _box(region.polygon)[0])]
+
+
+def _box(polygon: Sequence[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """x0, y0, x1, y1 of a polygon."""
+    xs, ys = np.asarray(polygon).T
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
 
 
 def _area(region: AnnotatedRegion) -> float:

@@ -12,8 +12,13 @@ from iiif_server.settings import Settings
 
 from .masking import masking_extension
 from .ocr import ocr_extension
+from .viewer import viewer_extension
 
-AVAILABLE: dict[str, Callable[[], Extension]] = {"masking": masking_extension, "ocr": ocr_extension}
+AVAILABLE: dict[str, Callable[[], Extension]] = {
+    "masking": masking_extension,
+    "ocr": ocr_extension,
+    "viewer": viewer_extension,
+}
 
 
 def enabled_extensions(names: str | None = None) -> list[Extension]:

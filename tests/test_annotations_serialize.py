@@ -241,7 +241,7 @@ def test_supplementing_annotation_shape():
             "selector": {
                 "type": "SvgSelector",
                 "value": "<svg xmlns='http://www.w3.org/2000/svg'>"
-                "<polygon points='100,101 501,100 501,150 100,151'/></svg>",
+                "<path d='M100,101 L501,100 L501,150 L100,151 Z'/></svg>",
             },
         },
     }

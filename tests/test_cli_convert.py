@@ -90,6 +90,7 @@ def test_samples_are_written_once(tmp_path):
     result = run_cli("samples", "--folder", str(folder), timeout=300)
     assert result.returncode == 0, result.stderr
     names = {"page1.tif", "page2.jpg", "transparent.png", "67352ccc-d1b0-11e1-89ae-279075081939.png"}
+    names |= {"page1.gt.xml", "page2.gt.xml"}
     assert {p.name for p in folder.iterdir()} == names
     wrote = {line.removeprefix("wrote ") for line in result.stdout.splitlines() if line.startswith("wrote ")}
     assert wrote == {str(folder / name) for name in names}

@@ -98,5 +98,6 @@ def _segments(d: str, item: str) -> list[tuple[str, list[float]]]:
 
 
 def polygon_svg(points: Sequence[PixelPoint]) -> str:
-    """An SvgSelector value drawing one polygon (the shape `svg_points` reads back)."""
-    return f"<svg xmlns='{SVG_NAMESPACE}'><polygon points='{format_points(points)}'/></svg>"
+    """An SvgSelector value drawing one polygon as a closed straight-line `<path>` (the shape `svg_points`
+    reads back; Mirador draws only `<path>` elements)."""
+    return f"<svg xmlns='{SVG_NAMESPACE}'><path d='M{format_points(points).replace(' ', ' L')} Z'/></svg>"
