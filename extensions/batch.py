@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import anyio.from_thread
 from shapely import make_valid
 from shapely.geometry import Polygon
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +18,9 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from iiif_server.app import IIIFImageAPI
 from iiif_server.errors import bad_request
 from iiif_server.formats import MEDIA_TYPES
-from iiif_server.sources import DecodedOnce
+from iiif_server.plan import ImagePlan
+from iiif_server.remote_source import RemoteImage
+from iiif_server.sources import DecodedOnce, LevelOpener
 
 from .batch_request import BatchRequest, RejectedItem, parse_batch
 from .mask_settings import MaskSettings
@@ -69,14 +72,22 @@ class MaskBatchEndpoint:
             raise bad_request("body", f"the body is not JSON: {error}") from error
 
         def image_size(identifier: str) -> tuple[int, int]:
-            source = api.source.describe(identifier)
+            source = anyio.from_thread.run(api.describe, identifier)
             return source.width, source.height
 
         batch = await run_in_threadpool(
             parse_batch, body, request.url.netloc, image_size, self.settings.max_batch_size
         )
-        source = await run_in_threadpool(api.source.describe, batch.identifier)
+        source = await api.describe(batch.identifier)
         opener = DecodedOnce(api.source)
+        loop = asyncio.get_running_loop()
+
+        def open_for(image_plan: ImagePlan) -> LevelOpener:
+            """The folder's levels decoded once, or (upstream images) the item's box fetched on the loop."""
+            if isinstance(source, RemoteImage):
+                return asyncio.run_coroutine_threadsafe(api.opener_for(source, image_plan), loop).result()
+            return opener
+
         options = ExtractionOptions(
             batch.format, batch.quality, batch.background, api.encode_options, api.settings.limits
         )
@@ -92,7 +103,7 @@ class MaskBatchEndpoint:
             reason = skip_reason(item, batch)
             if reason:
                 return Extracted({**entry, "status": "filtered", "error": reason}, None)
-            return extract_region(item, batch.identifier, source, opener, options)
+            return extract_region(item, batch.identifier, source, open_for, options)
 
         results = ordered_map(process, batch.items, self.settings.batch_threads)
         if batch.output_format == "json":

@@ -40,18 +40,19 @@ class BatchRequest:
 
 
 def identifier_from(body: dict[str, Any], this_host: str) -> str:
-    """`identifier`, or the identifier inside an `iiif_base_url` on this server."""
+    """`identifier`; the identifier inside an `iiif_base_url` on this server; or, for another host, the image
+    service URL itself (fetched through the upstream client, which checks the host)."""
     if body.get("identifier"):
         return str(body["identifier"])
     base_url = body.get("iiif_base_url")
     if not base_url:
         raise bad_request("identifier", "give `identifier` or `iiif_base_url`")
     parts = urlsplit(str(base_url))
+    if parts.netloc and parts.netloc != this_host:
+        return str(base_url).removesuffix("/info.json").rstrip("/")
     marker = "/iiif/3/"
     if marker not in parts.path:
         raise bad_request("iiif_base_url", "expected a URL of the form https://host/iiif/3/{identifier}")
-    if parts.netloc and parts.netloc != this_host:
-        raise IIIFError(501, "images on other IIIF servers are not supported yet", "iiif_base_url")
     raw = parts.path.split(marker, 1)[1].split("/")[0]
     return unquote(raw.removesuffix("/info.json"))
 

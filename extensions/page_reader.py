@@ -1,10 +1,11 @@
 """Stage 1 and Stage 2 on a served page: predicted line polygons with stable ids, and their text, cached."""
 
 import itertools
+import json
 import math
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ from cachetools import LRUCache
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
+from iiif_server.cache import Caches, NamedCache
 from iiif_server.errors import IIIFError
 from iiif_server.pipeline import cut_and_scale
 from iiif_server.region import Box
@@ -32,9 +34,10 @@ def region_ids(count: int) -> list[str]:
 
 
 class PageReader:
-    """Runs the models on pages of a FolderSource; results are cached per file version and model.
+    """Runs the models on pages of a FolderSource; results are cached per file version and model, in this
+    process (hot) and in the app's shared predictions cache (Redis when configured).
 
-    The app hands over its FolderSource when it is built (`attach`).
+    The app hands over its FolderSource and Caches when it is built (`attach`).
     """
 
     source: FolderSource
@@ -44,20 +47,29 @@ class PageReader:
         self.settings = settings
         self._cache: LRUCache[tuple[Any, ...], list[AnnotatedRegion]] = LRUCache(maxsize=settings.cache_size)
         self._lock = threading.Lock()
+        self.shared: NamedCache | None = None
 
-    def attach(self, source: FolderSource) -> None:
-        """Read pages from the app's image source."""
+    def attach(self, source: FolderSource, caches: Caches | None = None) -> None:
+        """Read pages from the app's image source; share predictions through its caches."""
         self.source = source
+        self.shared = caches.predictions if caches else None
 
     def _cached(
         self, key: tuple[Any, ...], compute: Callable[[], list[AnnotatedRegion]]
     ) -> list[AnnotatedRegion]:
         with self._lock:
             hit = self._cache.get(key)
-        if hit is None:
+        if hit is not None:
+            return hit
+        stored = self.shared.get(repr(key)) if self.shared else None
+        if stored is not None:
+            hit = [_region_from(entry) for entry in json.loads(stored)]
+        else:
             hit = compute()
-            with self._lock:
-                self._cache[key] = hit
+            if self.shared:
+                self.shared.set(repr(key), json.dumps([asdict(r) for r in hit]).encode())
+        with self._lock:
+            self._cache[key] = hit
         return hit
 
     def filters(self, min_confidence: float | None, min_area: float | None) -> tuple[float, float]:
@@ -158,6 +170,11 @@ class PageReader:
         line = self.region(identifier, region_id)
         read = self.read_polygons(self.source.describe(identifier), [line])[0]
         return read.text or "", read.confidence or 0.0
+
+
+def _region_from(entry: dict[str, Any]) -> AnnotatedRegion:
+    """An AnnotatedRegion back from its JSON form in the shared cache."""
+    return AnnotatedRegion(**{**entry, "polygon": tuple((x, y) for x, y in entry["polygon"])})
 
 
 def detect_tiled(detector: Any, page: np.ndarray, tile: int) -> list[Any]:

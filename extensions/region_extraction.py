@@ -1,6 +1,7 @@
 """Cut one masked region out of a page and describe it: the step shared by the batch endpoint and OCR."""
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from iiif_server.errors import IIIFError, bad_request
 from iiif_server.formats import EncodeOptions
 from iiif_server.image_request import Format, ImageRequest, Quality
 from iiif_server.pipeline import render
-from iiif_server.plan import plan
+from iiif_server.plan import ImagePlan, plan
 from iiif_server.rotation import Rotation
 from iiif_server.settings import Limits
 from iiif_server.size import Size
@@ -65,9 +66,14 @@ def _base_metadata(item: RegionRequest, identifier: str) -> dict[str, Any]:
 
 
 def extract_region(
-    item: RegionRequest, identifier: str, source: SourceImage, opener: LevelOpener, options: ExtractionOptions
+    item: RegionRequest,
+    identifier: str,
+    source: SourceImage,
+    open_for: Callable[[ImagePlan], LevelOpener],
+    options: ExtractionOptions,
 ) -> Extracted:
-    """Mask one polygon out of the page; a bad item gives an error entry, never an exception."""
+    """Mask one polygon out of the page, reading pixels from `open_for(plan)`; a bad item (an upstream
+    failure included) gives an error entry, never an exception."""
     metadata = _base_metadata(item, identifier)
     try:
         if not 0 < item.scale <= 10:
@@ -76,7 +82,7 @@ def extract_region(
         size = Size("pct", upscale=item.scale > 1, percent=item.scale * 100)
         request = ImageRequest(identifier, region, size, Rotation(), options.quality, options.format)
         image_plan = plan(request, source.width, source.height, options.limits)
-        image = render(source, opener, image_plan, options.encode, options.background)
+        image = render(source, open_for(image_plan), image_plan, options.encode, options.background)
     except IIIFError as error:
         return Extracted({**metadata, "status": "error", "error": str(error)}, None)
     except pyvips.Error as error:

@@ -116,7 +116,7 @@ class ViewerPages:
     async def panel(self, request: Request, identifier: str) -> tuple[str, int]:
         """The region panel: the form, and for `?region=` its bounding rectangle beside its masked image."""
         api: IIIFImageAPI = request.app.state.iiif
-        await run_in_threadpool(api.source.describe, identifier)
+        source = await api.describe(identifier)
         region = request.query_params.get("region", "").strip()
         fields = {"region": escape(region, quote=True), "regions_json": "regions.json", "images": ""}
         service = escape(f"{api.base_url(request)}{PREFIX}{quote(identifier, safe='')}")
@@ -126,7 +126,7 @@ class ViewerPages:
             return self.templates["panel"].substitute(fields), 200
         try:
             image_request = api.parse(identifier, region, "max", "0", "default.png")
-            _, image_plan = await run_in_threadpool(api.plan, image_request)
+            image_plan = await run_in_threadpool(api.plan, image_request, source)
         except IIIFError as error:
             fields["images"] = self.templates["panel_error"].substitute(reason=escape(str(error)))
             return self.templates["panel"].substitute(fields), error.status

@@ -1,7 +1,8 @@
 """The Starlette application: IIIF routes, the one error handler, CORS, and start-up wiring."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
@@ -10,10 +11,11 @@ import pyvips
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .base_url import public_base_url
+from .cache import Caches
 from .cors import AllowAnyOrigin
 from .errors import IIIFError
 from .extension import Extension
@@ -23,8 +25,9 @@ from .image_request import ImageRequest, parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
 from .pipeline import render
 from .plan import ImagePlan, plan
+from .remote_source import RemoteImage, RemoteSource
 from .settings import Settings
-from .sources import FolderSource, SourceImage
+from .sources import FolderSource, LevelOpener, SourceImage
 
 PREFIX = "/iiif/3/"
 
@@ -40,9 +43,12 @@ def iiif_segments(request: Request) -> list[str]:
 class IIIFImageAPI:
     """Handlers for info.json, image requests and the base-URI redirect."""
 
-    def __init__(self, settings: Settings, source: FolderSource, extensions: Sequence[Extension]) -> None:
+    def __init__(
+        self, settings: Settings, source: FolderSource, extensions: Sequence[Extension], remote: RemoteSource
+    ) -> None:
         self.settings = settings
         self.source = source
+        self.remote = remote
         self.extensions = extensions
         self.syntaxes = {p: parse for ext in extensions for p, parse in ext.region_syntaxes.items()}
         self.sidecars = {name: handler for ext in extensions for name, handler in ext.sidecars.items()}
@@ -73,9 +79,22 @@ class IIIFImageAPI:
         location = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}/info.json"
         return RedirectResponse(location, status_code=303)
 
+    async def describe(self, identifier: str) -> SourceImage:
+        """An image in the folder, or on an upstream IIIF server when the identifier names one."""
+        service = self.remote.service_url(identifier)
+        if service is not None:
+            return await self.remote.describe(service)
+        return await run_in_threadpool(self.source.describe, identifier)
+
+    async def opener_for(self, source: SourceImage, image_plan: ImagePlan) -> LevelOpener:
+        """What the pipeline reads pixels from: the folder, or the planned box fetched from upstream."""
+        if isinstance(source, RemoteImage):
+            return await self.remote.window(source, image_plan)
+        return self.source
+
     async def info(self, request: Request, identifier: str) -> Response:
         """The image's info.json, as JSON-LD when the client asks for it."""
-        source = await run_in_threadpool(self.source.describe, identifier)
+        source = await self.describe(identifier)
         service_id = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
         accept = request.headers.get("accept", "")
         media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
@@ -96,16 +115,16 @@ class IIIFImageAPI:
         syntaxes = {prefix: partial(parse, identifier=identifier) for prefix, parse in self.syntaxes.items()}
         return parse_image_request(identifier, region, size, rotation, quality_format, syntaxes)
 
-    def plan(self, image_request: ImageRequest) -> tuple[SourceImage, ImagePlan]:
-        """Describe the source and plan the request (blocking: extension regions may run models)."""
-        source = self.source.describe(image_request.identifier)
-        return source, plan(image_request, source.width, source.height, self.settings.limits)
+    def plan(self, image_request: ImageRequest, source: SourceImage) -> ImagePlan:
+        """Plan the request on the source (blocking: extension regions may run models)."""
+        return plan(image_request, source.width, source.height, self.settings.limits)
 
     async def image(self, request: Request, segments: list[str]) -> Response:
         """An image request: parse, plan, check validators, then render off the event loop."""
         image_request = self.parse(*segments)
         background = parse_background(request.query_params.get("bg"))
-        source, image_plan = await run_in_threadpool(self.plan, image_request)
+        source = await self.describe(image_request.identifier)
+        image_plan = await run_in_threadpool(self.plan, image_request, source)
         etag = make_etag(
             "image", image_plan.canonical_path, source.path, source.mtime, self.encode_options, background
         )
@@ -114,9 +133,10 @@ class IIIFImageAPI:
         headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
         if is_not_modified(request.headers, etag, source.mtime):
             return Response(status_code=304, headers=headers)
+        opener = await self.opener_for(source, image_plan)
         try:
             body = await run_in_threadpool(
-                render, source, self.source, image_plan, self.encode_options, background
+                render, source, opener, image_plan, self.encode_options, background
             )
         except pyvips.Error as error:
             message = str(error).replace(str(source.path), source.path.name)
@@ -139,22 +159,37 @@ async def index(request: Request) -> Response:
     return PlainTextResponse("IIIF Image API 3.0 server. Images:\n" + "\n".join(lines) + "\n")
 
 
+async def cache_metrics(request: Request) -> Response:
+    """Hits, misses and hit rates of the caches, and requests and breaker state per upstream host."""
+    api: IIIFImageAPI = request.app.state.iiif
+    return JSONResponse({**api.remote.caches.stats(), "upstreams": api.remote.client.stats()})
+
+
 def create_app(settings: Settings | None = None, extensions: Sequence[Extension] = ()) -> Starlette:
     """Build the application; settings default to the environment's."""
     settings = settings or Settings.from_env()
     if settings.pixel_threads > 0:
         pyvips.concurrency_set(settings.pixel_threads)
     source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
-    api = IIIFImageAPI(settings, source, extensions)
+    caches = Caches(settings.cache)
+    remote = RemoteSource(settings.upstream, caches)
+    api = IIIFImageAPI(settings, source, extensions, remote)
     for extension in extensions:
         if extension.attach:
-            extension.attach(source)
+            extension.attach(source, caches)
     routes: list[Any] = [
         Route("/", index),
+        Route("/metrics/cache", cache_metrics),
         Route(PREFIX + "{rest:path}", api.dispatch),
         *(route for ext in extensions for route in ext.routes),
     ]
-    app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await remote.client.close()
+
+    app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response}, lifespan=lifespan)
     app.state.iiif = api
     app.state.settings = settings
     app.add_middleware(AllowAnyOrigin)

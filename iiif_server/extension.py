@@ -25,5 +25,6 @@ class Extension:
     info_services: Callable[[str], list[dict[str, Any]]] | None = None
     routes: Sequence[BaseRoute] = ()
     sidecars: Mapping[str, SidecarHandler] = field(default_factory=dict)
-    # Called once with the app's image source when the app is built (for extensions that read images).
-    attach: Callable[[Any], None] | None = None
+    # Called once with the app's image source and its Caches when the app is built (for extensions that read
+    # images or cache results).
+    attach: Callable[[Any, Any], None] | None = None

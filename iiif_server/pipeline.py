@@ -36,17 +36,22 @@ def to_display_colours(image: pyvips.Image) -> pyvips.Image:
     return image
 
 
+def level_window(source: SourceImage, box: Box, level_w: int, level_h: int) -> tuple[int, int, int, int]:
+    """The pixels `x, y, w, h` of a `level_w` x `level_h` level of `source` that cover `box`."""
+    fx, fy = level_w / source.width, level_h / source.height
+    x0, y0 = math.floor(box.x * fx), math.floor(box.y * fy)
+    x1 = max(x0 + 1, min(level_w, math.ceil((box.x + box.width) * fx)))
+    y1 = max(y0 + 1, min(level_h, math.ceil((box.y + box.height) * fy)))
+    return x0, y0, x1 - x0, y1 - y0
+
+
 def cut_and_scale(
     source: SourceImage, handles: LevelOpener, box: Box, out_w: int, out_h: int
 ) -> pyvips.Image:
     """The region at the output size, read from the cheapest level that keeps full quality."""
     level, shrink = choose_level(source, box, out_w, out_h)
     image = handles.open(source, level, shrink)
-    fx, fy = image.width / source.width, image.height / source.height
-    x0, y0 = math.floor(box.x * fx), math.floor(box.y * fy)
-    x1 = max(x0 + 1, min(image.width, math.ceil((box.x + box.width) * fx)))
-    y1 = max(y0 + 1, min(image.height, math.ceil((box.y + box.height) * fy)))
-    image = to_display_colours(image.crop(x0, y0, x1 - x0, y1 - y0))
+    image = to_display_colours(image.crop(*level_window(source, box, image.width, image.height)))
     if (image.width, image.height) != (out_w, out_h):
         alpha = image.hasalpha()
         if alpha:

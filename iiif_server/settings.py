@@ -4,6 +4,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import CacheSettings
+from .upstream_settings import UpstreamSettings
+
 DEFAULT_IMAGE_ROOT = Path(__file__).resolve().parent.parent / "samples" / "generated"
 
 
@@ -58,6 +61,8 @@ class Settings:
     trust_forwarded_headers: bool = False
     pixel_threads: int = 0
     max_url_length: int = 16384
+    upstream: UpstreamSettings = field(default_factory=UpstreamSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -84,4 +89,6 @@ class Settings:
             trust_forwarded_headers=_flag("IIIF_TRUST_FORWARDED_HEADERS", defaults.trust_forwarded_headers),
             pixel_threads=_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
             max_url_length=_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
+            upstream=UpstreamSettings.from_env(),
+            cache=CacheSettings.from_env(),
         )

@@ -306,10 +306,10 @@ def test_iiif_base_url_on_this_server(client: TestClient, base_url: str) -> None
     assert archive.read("00000_tri.png") == direct.read("00000_tri.png")
 
 
-def test_iiif_base_url_on_another_host_is_501(client: TestClient) -> None:
+def test_iiif_base_url_on_a_host_not_allowed_is_403(client: TestClient) -> None:
     body = {"iiif_base_url": "https://elsewhere.example.org/iiif/3/gradient", "annotations": GOOD}
-    response = post(client, body, 501)
-    assert response.text.startswith("iiif_base_url: ")
+    response = post(client, body, 403)
+    assert "'elsewhere.example.org' is not in IIIF_UPSTREAM_ALLOWED_HOSTS" in response.text
 
 
 PAGE_XML = """<?xml version="1.0" encoding="UTF-8"?>

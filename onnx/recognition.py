@@ -1,0 +1,82 @@
+"""Stage 2: text of line crops from a CTC recognition model, read in batches of similar width."""
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from .manifest import ManifestError, ModelManifest
+
+BLANK = 0  # the CTC blank's class index
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The text read from one crop and the mean probability of its characters (0.0 when nothing was read)."""
+
+    text: str
+    confidence: float
+
+
+class TextRecognizer:
+    """Reads line crops made by the manifest's crop recipe; safe to call from several threads at once."""
+
+    def __init__(self, session: ort.InferenceSession, manifest: ModelManifest, batch_size: int = 8) -> None:
+        if manifest.task != "recognition" or manifest.crop is None or manifest.charset_key is None:
+            raise ManifestError(f"model {manifest.name!r} is not a recognition model")
+        if batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, not {batch_size}")
+        self._session = session
+        self._input = session.get_inputs()[0].name
+        self.manifest = manifest
+        self._height = manifest.crop.target_height
+        self._batch_size = batch_size
+        self.charset = _charset(session, manifest)
+
+    def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
+        """The text of each (H, W, 3) uint8 RGB crop, in the crops' order; an empty crop reads as ''."""
+        for index, crop in enumerate(crops):
+            if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
+                raise ValueError(f"crop {index}: expected (H, W, 3) uint8, got {crop.shape} {crop.dtype}")
+        results = [Recognition("", 0.0)] * len(crops)
+        readable = [index for index, crop in enumerate(crops) if crop.shape[0] and crop.shape[1]]
+        readable.sort(key=lambda index: crops[index].shape[1] / crops[index].shape[0])
+        for start in range(0, len(readable), self._batch_size):
+            batch = readable[start : start + self._batch_size]
+            for index, recognition in zip(batch, self._read([crops[index] for index in batch]), strict=True):
+                results[index] = recognition
+        return results
+
+    def _read(self, crops: list[np.ndarray]) -> list[Recognition]:
+        """One network run over crops scaled to the model's height and padded to the widest."""
+        widths = [math.ceil(self._height * crop.shape[1] / crop.shape[0]) for crop in crops]
+        tensor = np.zeros((len(crops), 3, self._height, max(widths)), np.float32)
+        for slot, (crop, width) in enumerate(zip(crops, widths, strict=True)):
+            resized = cv2.resize(crop, (width, self._height), interpolation=cv2.INTER_LINEAR)
+            tensor[slot, :, :, :width] = self.manifest.normalisation.apply(resized)
+        probabilities = self._session.run(None, {self._input: tensor})[0]
+        return [self._decode(sequence) for sequence in probabilities]
+
+    def _decode(self, probabilities: np.ndarray) -> Recognition:
+        """Greedy CTC decoding: best class per step, repeats collapsed, blanks dropped, ends stripped."""
+        best = probabilities.argmax(axis=1)
+        keep = best != BLANK
+        keep[1:] &= best[1:] != best[:-1]
+        if not keep.any():
+            return Recognition("", 0.0)
+        text = "".join(self.charset[index] for index in best[keep]).strip()
+        return Recognition(text, round(float(probabilities.max(axis=1)[keep].mean()), 4))
+
+
+def _charset(session: ort.InferenceSession, manifest: ModelManifest) -> tuple[str, ...]:
+    """The classes of the model: the CTC blank, the characters listed in its metadata, then the space."""
+    metadata = session.get_modelmeta().custom_metadata_map
+    if manifest.charset_key not in metadata:
+        raise ManifestError(f"model {manifest.name!r} has no {manifest.charset_key!r} entry in its metadata")
+    charset = ("", *metadata[manifest.charset_key].splitlines(), " ")
+    classes = session.get_outputs()[0].shape[-1]
+    if isinstance(classes, int) and classes != len(charset):
+        raise ManifestError(f"model {manifest.name!r} has {classes} classes but {len(charset)} characters")
+    return charset

@@ -1,0 +1,116 @@
+"""ONNX Runtime sessions, created once per process, and the registry handing out the OCR models."""
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import onnxruntime as ort
+
+from .detection import TextDetector
+from .manifest import MANIFEST_DIR, ModelManifest, load_manifest
+from .recognition import TextRecognizer
+
+T = TypeVar("T")
+# TensorRT is used only when asked for: it builds an engine per input shape, and OCR shapes vary.
+AUTOMATIC_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
+
+
+@dataclass(frozen=True)
+class OnnxSettings:
+    """Model and runtime settings; thread counts of 0 leave the choice to ONNX Runtime."""
+
+    intra_threads: int = 0
+    inter_threads: int = 0
+    providers: tuple[str, ...] = ()  # empty: CUDA when this onnxruntime has it, else CPU
+    detection_manifest: Path = MANIFEST_DIR / "ppocrv4_det.json"
+    recognition_manifest: Path = MANIFEST_DIR / "ppocrv4_rec.json"
+    detection_max_side: int = 0  # 0: the manifest's input size
+    recognition_batch_size: int = 8
+
+    @classmethod
+    def from_env(cls) -> "OnnxSettings":
+        """Read `IIIF_ONNX_*` environment variables; unset ones keep their defaults."""
+        defaults = cls()
+        env = os.environ.get
+        providers = env("IIIF_ONNX_PROVIDERS", "")
+        return cls(
+            intra_threads=int(env("IIIF_ONNX_INTRA_THREADS") or defaults.intra_threads),
+            inter_threads=int(env("IIIF_ONNX_INTER_THREADS") or defaults.inter_threads),
+            providers=tuple(name.strip() for name in providers.split(",") if name.strip()),
+            detection_manifest=Path(env("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
+            recognition_manifest=Path(env("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
+            detection_max_side=int(env("IIIF_ONNX_DET_MAX_SIDE") or defaults.detection_max_side),
+            recognition_batch_size=int(env("IIIF_ONNX_REC_BATCH_SIZE") or defaults.recognition_batch_size),
+        )
+
+
+def choose_providers(requested: Sequence[str], available: Sequence[str]) -> list[str]:
+    """The requested execution providers (all must be available); by default CUDA when available, then CPU."""
+    missing = [name for name in requested if name not in available]
+    if missing:
+        raise ValueError(f"IIIF_ONNX_PROVIDERS asks for {missing}; this onnxruntime has {list(available)}")
+    return list(requested) or [name for name in AUTOMATIC_PROVIDERS if name in available]
+
+
+def create_session(manifest: ModelManifest, settings: OnnxSettings) -> ort.InferenceSession:
+    """A session for the manifest's model file, once its checksum has been verified."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.intra_threads
+    options.inter_op_num_threads = settings.inter_threads
+    providers = choose_providers(settings.providers, ort.get_available_providers())
+    return ort.InferenceSession(str(manifest.verify()), sess_options=options, providers=providers)
+
+
+class ModelRegistry:
+    """The OCR models of one process: each loaded on first use, once, and shared by all threads."""
+
+    def __init__(self, settings: OnnxSettings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._models: dict[str, object] = {}
+
+    def detector(self) -> TextDetector:
+        """The text-line detector (Stage 1)."""
+        return self._once("detector", self._load_detector)
+
+    def recognizer(self) -> TextRecognizer:
+        """The line recogniser (Stage 2)."""
+        return self._once("recognizer", self._load_recognizer)
+
+    def warm_up(self) -> None:
+        """Load both models and run each once, so that the first request pays no start-up cost."""
+        self.detector().detect(np.full((64, 64, 3), 255, np.uint8))
+        self.recognizer().recognize([np.full((48, 96, 3), 255, np.uint8)])
+
+    def _once(self, key: str, load: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._models:
+                self._models[key] = load()
+            return self._models[key]  # type: ignore[return-value]
+
+    def _load_detector(self) -> TextDetector:
+        manifest = load_manifest(self.settings.detection_manifest)
+        max_side = self.settings.detection_max_side or manifest.input_size
+        return TextDetector(create_session(manifest, self.settings), manifest, max_side)
+
+    def _load_recognizer(self) -> TextRecognizer:
+        manifest = load_manifest(self.settings.recognition_manifest)
+        session = create_session(manifest, self.settings)
+        return TextRecognizer(session, manifest, self.settings.recognition_batch_size)
+
+
+_default: ModelRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> ModelRegistry:
+    """The process-wide registry, configured from the environment on first call."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = ModelRegistry(OnnxSettings.from_env())
+        return _default
