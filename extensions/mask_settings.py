@@ -1,7 +1,8 @@
 """Limits of the masking extension, read from `IIIF_*` environment variables (see the README)."""
 
-import os
 from dataclasses import dataclass
+
+from iiif_server.env import env_int
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,7 @@ class MaskSettings:
         """Read `IIIF_MAX_POLYGON_VERTICES`, `IIIF_MAX_BATCH_SIZE`, `IIIF_BATCH_THREADS`."""
         defaults = cls()
         return cls(
-            max_polygon_vertices=int(
-                os.environ.get("IIIF_MAX_POLYGON_VERTICES") or defaults.max_polygon_vertices
-            ),
-            max_batch_size=int(os.environ.get("IIIF_MAX_BATCH_SIZE") or defaults.max_batch_size),
-            batch_threads=int(os.environ.get("IIIF_BATCH_THREADS") or defaults.batch_threads),
+            max_polygon_vertices=env_int("IIIF_MAX_POLYGON_VERTICES", defaults.max_polygon_vertices),
+            max_batch_size=env_int("IIIF_MAX_BATCH_SIZE", defaults.max_batch_size),
+            batch_threads=env_int("IIIF_BATCH_THREADS", defaults.batch_threads),
         )

@@ -1,7 +1,8 @@
 """Settings of the OCR extension, read from `IIIF_OCR_*` environment variables (see the README)."""
 
-import os
 from dataclasses import dataclass
+
+from iiif_server.env import env_flag, env_float, env_int
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,10 @@ class OCRSettings:
     def from_env(cls) -> "OCRSettings":
         """Read `IIIF_OCR_DETECTION_SIDE`, `IIIF_OCR_MIN_CONFIDENCE`, `IIIF_OCR_MIN_AREA`, ... ."""
         defaults = cls()
-        env = os.environ.get
         return cls(
-            detection_side=int(env("IIIF_OCR_DETECTION_SIDE") or defaults.detection_side),
-            min_confidence=float(env("IIIF_OCR_MIN_CONFIDENCE") or defaults.min_confidence),
-            min_area=float(env("IIIF_OCR_MIN_AREA") or defaults.min_area),
-            cache_size=int(env("IIIF_OCR_CACHE_SIZE") or defaults.cache_size),
-            warm_up=(env("IIIF_OCR_WARM_UP") or "").lower() in {"1", "true", "yes", "on"},
+            detection_side=env_int("IIIF_OCR_DETECTION_SIDE", defaults.detection_side),
+            min_confidence=env_float("IIIF_OCR_MIN_CONFIDENCE", defaults.min_confidence),
+            min_area=env_float("IIIF_OCR_MIN_AREA", defaults.min_area),
+            cache_size=env_int("IIIF_OCR_CACHE_SIZE", defaults.cache_size),
+            warm_up=env_flag("IIIF_OCR_WARM_UP", defaults.warm_up),
         )

@@ -1,7 +1,6 @@
 """One cache interface, two backends: in-process (cachetools) or Redis (shared by processes and machines)."""
 
 import logging
-import os
 import threading
 from contextlib import suppress
 from dataclasses import dataclass
@@ -9,6 +8,8 @@ from typing import Any, Protocol
 
 import anyio.to_thread
 from cachetools import TLRUCache
+
+from .env import env_float, env_int, env_text
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +119,13 @@ class CacheSettings:
     @classmethod
     def from_env(cls) -> "CacheSettings":
         """Read `REDIS_URL`, `IIIF_CACHE_MEMORY_MB` and `IIIF_CACHE_*_TTL`."""
-        defaults, env = cls(), os.environ.get
+        defaults = cls()
         return cls(
-            redis_url=(env("REDIS_URL") or "").strip() or None,
-            memory_mb=int(env("IIIF_CACHE_MEMORY_MB") or defaults.memory_mb),
-            info_ttl=float(env("IIIF_CACHE_INFO_TTL") or defaults.info_ttl),
-            region_ttl=float(env("IIIF_CACHE_REGION_TTL") or defaults.region_ttl),
-            predictions_ttl=float(env("IIIF_CACHE_PREDICTIONS_TTL") or defaults.predictions_ttl),
+            redis_url=env_text("REDIS_URL") or None,
+            memory_mb=env_int("IIIF_CACHE_MEMORY_MB", defaults.memory_mb),
+            info_ttl=env_float("IIIF_CACHE_INFO_TTL", defaults.info_ttl),
+            region_ttl=env_float("IIIF_CACHE_REGION_TTL", defaults.region_ttl),
+            predictions_ttl=env_float("IIIF_CACHE_PREDICTIONS_TTL", defaults.predictions_ttl),
         )
 
 

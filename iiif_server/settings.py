@@ -1,31 +1,13 @@
 """Server settings, read once from environment variables (see the README's settings table)."""
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import CacheSettings
+from .env import env_flag, env_int, env_limit, env_text
 from .upstream_settings import UpstreamSettings
 
 DEFAULT_IMAGE_ROOT = Path(__file__).resolve().parent.parent / "samples" / "generated"
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    return int(raw) if raw.strip() else default
-
-
-def _optional_int(name: str, default: int | None) -> int | None:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    value = int(raw)
-    return value if value > 0 else None
-
-
-def _flag(name: str, default: bool) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    return default if not raw else raw in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -68,27 +50,29 @@ class Settings:
     def from_env(cls) -> "Settings":
         """Read `IIIF_*` environment variables; unset ones keep their defaults."""
         defaults = cls()
-        base = os.environ.get("IIIF_PUBLIC_BASE_URL", "").strip().rstrip("/")
+        base = env_text("IIIF_PUBLIC_BASE_URL").rstrip("/")
         return cls(
-            image_root=Path(os.environ.get("IIIF_IMAGE_ROOT") or defaults.image_root).resolve(),
-            host=os.environ.get("IIIF_HOST") or defaults.host,
-            port=_int("IIIF_PORT", defaults.port),
-            workers=_int("IIIF_WORKERS", defaults.workers),
+            image_root=Path(env_text("IIIF_IMAGE_ROOT") or defaults.image_root).resolve(),
+            host=env_text("IIIF_HOST", defaults.host),
+            port=env_int("IIIF_PORT", defaults.port),
+            workers=env_int("IIIF_WORKERS", defaults.workers),
             limits=Limits(
-                max_width=_optional_int("IIIF_MAX_WIDTH", defaults.limits.max_width),
-                max_height=_optional_int("IIIF_MAX_HEIGHT", defaults.limits.max_height),
-                max_area=_optional_int("IIIF_MAX_AREA", defaults.limits.max_area),
+                max_width=env_limit("IIIF_MAX_WIDTH", defaults.limits.max_width),
+                max_height=env_limit("IIIF_MAX_HEIGHT", defaults.limits.max_height),
+                max_area=env_limit("IIIF_MAX_AREA", defaults.limits.max_area),
             ),
-            max_source_pixels=_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
-            tile_size=_int("IIIF_TILE_SIZE", defaults.tile_size),
-            source_cache_size=_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
-            cache_max_age=_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
-            jpeg_quality=_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
-            webp_quality=_int("IIIF_WEBP_QUALITY", defaults.webp_quality),
+            max_source_pixels=env_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
+            tile_size=env_int("IIIF_TILE_SIZE", defaults.tile_size),
+            source_cache_size=env_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
+            cache_max_age=env_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
+            jpeg_quality=env_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
+            webp_quality=env_int("IIIF_WEBP_QUALITY", defaults.webp_quality),
             public_base_url=base or None,
-            trust_forwarded_headers=_flag("IIIF_TRUST_FORWARDED_HEADERS", defaults.trust_forwarded_headers),
-            pixel_threads=_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
-            max_url_length=_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
+            trust_forwarded_headers=env_flag(
+                "IIIF_TRUST_FORWARDED_HEADERS", defaults.trust_forwarded_headers
+            ),
+            pixel_threads=env_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
+            max_url_length=env_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
             upstream=UpstreamSettings.from_env(),
             cache=CacheSettings.from_env(),
         )

@@ -1,9 +1,10 @@
 """Settings of remote IIIF sources, read from `IIIF_UPSTREAM*` environment variables (see the README)."""
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from .env import env_flag, env_float, env_int, env_text
 
 
 def parse_upstreams(text: str) -> dict[str, str]:
@@ -41,17 +42,17 @@ class UpstreamSettings:
     @classmethod
     def from_env(cls) -> "UpstreamSettings":
         """Read `IIIF_UPSTREAMS`, `IIIF_UPSTREAM_ALLOWED_HOSTS`, `IIIF_UPSTREAM_ALLOW_PRIVATE`, … ."""
-        defaults, env = cls(), os.environ.get
-        hosts = {h.strip().lower() for h in (env("IIIF_UPSTREAM_ALLOWED_HOSTS") or "").split(",")} - {""}
+        defaults = cls()
+        hosts = {h.strip().lower() for h in env_text("IIIF_UPSTREAM_ALLOWED_HOSTS").split(",")} - {""}
         return cls(
-            upstreams=parse_upstreams(env("IIIF_UPSTREAMS") or ""),
+            upstreams=parse_upstreams(env_text("IIIF_UPSTREAMS")),
             allowed_hosts=frozenset(hosts),
-            allow_private=(env("IIIF_UPSTREAM_ALLOW_PRIVATE") or "").lower() in {"1", "true", "yes", "on"},
-            timeout=float(env("IIIF_UPSTREAM_TIMEOUT") or defaults.timeout),
-            max_bytes=int(env("IIIF_UPSTREAM_MAX_BYTES") or defaults.max_bytes),
-            per_host_concurrency=int(env("IIIF_UPSTREAM_CONCURRENCY") or defaults.per_host_concurrency),
-            attempts=int(env("IIIF_UPSTREAM_ATTEMPTS") or defaults.attempts),
-            backoff=float(env("IIIF_UPSTREAM_BACKOFF") or defaults.backoff),
-            breaker_threshold=int(env("IIIF_UPSTREAM_BREAKER_THRESHOLD") or defaults.breaker_threshold),
-            breaker_cooldown=float(env("IIIF_UPSTREAM_BREAKER_COOLDOWN") or defaults.breaker_cooldown),
+            allow_private=env_flag("IIIF_UPSTREAM_ALLOW_PRIVATE", defaults.allow_private),
+            timeout=env_float("IIIF_UPSTREAM_TIMEOUT", defaults.timeout),
+            max_bytes=env_int("IIIF_UPSTREAM_MAX_BYTES", defaults.max_bytes),
+            per_host_concurrency=env_int("IIIF_UPSTREAM_CONCURRENCY", defaults.per_host_concurrency),
+            attempts=env_int("IIIF_UPSTREAM_ATTEMPTS", defaults.attempts),
+            backoff=env_float("IIIF_UPSTREAM_BACKOFF", defaults.backoff),
+            breaker_threshold=env_int("IIIF_UPSTREAM_BREAKER_THRESHOLD", defaults.breaker_threshold),
+            breaker_cooldown=env_float("IIIF_UPSTREAM_BREAKER_COOLDOWN", defaults.breaker_cooldown),
         )
