@@ -66,6 +66,22 @@ def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
     return tuple(levels)
 
 
+TILE_CACHE_BYTES = 16 * 2**20
+
+
+def _keep_decoded_tiles(image: pyvips.Image) -> pyvips.Image:
+    """The level behind a cache of its decoded TIFF tiles (up to 16 MB per level handle), kept between
+    requests: neighbouring viewer tiles and regions then skip the JPEG decoding of the tiles they share
+    (3.8 to 1.2 ms for a 256 px tile, 19 to 2.4 ms for a 1250x300 region; benchmarks/peers)."""
+    width, height = image.get("tile-width"), image.get("tile-height")
+    sizes = {"ushort": 2, "short": 2, "uint": 4, "int": 4, "float": 4, "double": 8}
+    sample_bytes = sizes.get(image.format, 1)
+    max_tiles = max(4, TILE_CACHE_BYTES // (width * height * image.bands * sample_bytes))
+    return image.tilecache(
+        tile_width=width, tile_height=height, max_tiles=max_tiles, threaded=True, persistent=True
+    )
+
+
 class LevelOpener(Protocol):
     """Anything that hands out pyvips handles on an image's levels."""
 
@@ -178,6 +194,8 @@ class FolderSource:
             options["scale"] = 1 / shrink
         # `fail_on`: a truncated or corrupt file is an error (501), not an image with grey filler.
         image = pyvips.Image.new_from_file(str(source.path), revalidate=True, fail_on="truncated", **options)
+        if source.loader.startswith("tiff") and image.get_typeof("tile-width"):
+            image = _keep_decoded_tiles(image)
         with self._lock:
             self._handles[key] = image
         return image

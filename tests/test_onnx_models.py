@@ -1,6 +1,6 @@
 """The in-process ONNX models (`ocr_onnx`) on a rendered page of known text, their manifests and sessions.
 
-The page is 1200x800: six lines of 200 dpi text (serif, sans, italic, bold; ink 25-39 px tall) at known
+The page is 1200x800: six lines of 200 dpi text (serif, sans, italic, bold; ink 31-39 px tall) at known
 places, the last row holding two lines far apart. Measured on it (PP-OCRv4 mobile models from
 rapidocr-onnxruntime 1.4.4, ONNX Runtime 1.32 on 2 CPU cores): the detector finds all 6 lines in reading
 order, recall and precision 1.0 at IoU >= 0.5 (IoUs 0.66-0.97), confidences 0.87-0.95, each polygon covering
