@@ -132,6 +132,8 @@ def parse_batch(body: Any, this_host: str, image_size_of: Any, max_items: int) -
         raise IIIFError(
             413, f"{len(items)} annotations, more than IIIF_MAX_BATCH_SIZE={max_items}", "annotations"
         )
+    if body.get("bg") is not None and not isinstance(body["bg"], str):
+        raise bad_request("bg", "expected a RRGGBB hex colour string")
     return BatchRequest(
         identifier=identifier,
         items=items,

@@ -23,4 +23,5 @@ def ocr_extension(settings: OCRSettings | None = None, registry: object | None =
         region_syntaxes={"pred:": predicted_parser(reader)},
         sidecars=sidecars.handlers(),
         attach=reader.attach,
+        readiness=getattr(registry, "readiness", None),
     )

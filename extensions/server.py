@@ -10,14 +10,18 @@ from iiif_server.errors import IIIFError
 from iiif_server.extension import Extension
 from iiif_server.settings import Settings
 
+from .jobs import jobs_extension
 from .masking import masking_extension
 from .ocr import ocr_extension
+from .openapi import openapi_extension
 from .viewer import viewer_extension
 
 AVAILABLE: dict[str, Callable[[], Extension]] = {
     "masking": masking_extension,
     "ocr": ocr_extension,
     "viewer": viewer_extension,
+    "jobs": jobs_extension,
+    "openapi": openapi_extension,
 }
 
 

@@ -14,18 +14,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from .access import AccessControl
+from .backpressure import BackPressure
 from .base_url import public_base_url
 from .cache import Caches
 from .cors import AllowAnyOrigin
 from .errors import IIIFError
 from .extension import Extension
 from .formats import MEDIA_TYPES, EncodeOptions, parse_background
+from .health import healthz, readyz
 from .http_cache import is_not_modified, make_etag, validator_headers
 from .image_request import ImageRequest, parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
+from .metrics import metrics_endpoint
 from .pipeline import render
 from .plan import ImagePlan, plan
 from .remote_source import RemoteImage, RemoteSource
+from .request_log import RequestLog
 from .settings import Settings
 from .sources import FolderSource, LevelOpener, SourceImage
 
@@ -148,7 +153,8 @@ class IIIFImageAPI:
 async def iiif_error_response(request: Request, exc: Exception) -> Response:
     """The one place an IIIFError becomes a response: its status and a short plain-text reason."""
     assert isinstance(exc, IIIFError)
-    return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", **exc.headers}
+    return PlainTextResponse(f"{exc}\n", status_code=exc.status, headers=headers)
 
 
 async def index(request: Request) -> Response:
@@ -180,6 +186,9 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     routes: list[Any] = [
         Route("/", index),
         Route("/metrics/cache", cache_metrics),
+        Route("/metrics", metrics_endpoint),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
         Route(PREFIX + "{rest:path}", api.dispatch),
         *(route for ext in extensions for route in ext.routes),
     ]
@@ -192,5 +201,10 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response}, lifespan=lifespan)
     app.state.iiif = api
     app.state.settings = settings
+    # Innermost first: limits and time, then access rules, CORS, and outermost the request id and log line.
+    service = settings.service
+    app.add_middleware(BackPressure, max_in_flight=service.max_in_flight, timeout=service.request_timeout)
+    app.add_middleware(AccessControl, settings=service, trust_forwarded=settings.trust_forwarded_headers)
     app.add_middleware(AllowAnyOrigin)
+    app.add_middleware(RequestLog)
     return app

@@ -8,6 +8,7 @@ from pathlib import Path
 from .settings import DEFAULT_IMAGE_ROOT, Settings
 
 APP_FACTORY = "extensions.server:create_server_app"
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -17,26 +18,30 @@ def serve(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
-    workers = args.workers or settings.workers
-    if workers > 1:
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers != 1:  # 0: gunicorn.conf.py picks the number from the CPU cores
+        config = ["-c", str(GUNICORN_CONF)] if GUNICORN_CONF.is_file() else []
         os.execvp(
             sys.executable,
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
+                *config,
                 f"{APP_FACTORY}()",
                 "--worker-class",
                 "uvicorn_worker.UvicornWorker",
-                "--workers",
-                str(workers),
+                *(["--workers", str(workers)] if workers > 0 else []),
                 "--bind",
                 f"{host}:{port}",
             ],
         )
     import uvicorn
 
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info")
+    from .request_log import configure_logging
+
+    configure_logging(settings.service.log_format)
+    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info", access_log=False)
 
 
 def convert(args: argparse.Namespace) -> None:
@@ -70,6 +75,22 @@ def regions(args: argparse.Namespace) -> None:
         print(json.dumps(dataclasses.asdict(region)))
 
 
+def worker(args: argparse.Namespace) -> None:
+    """Run an RQ worker for whole-document jobs on REDIS_URL (`IIIF_JOBS_BACKEND=rq`)."""
+    from extensions.job_settings import JobSettings
+
+    settings = JobSettings.from_env()
+    if not settings.redis_url:
+        sys.exit("iiif-server worker needs REDIS_URL")
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    # SimpleWorker runs jobs in this process, so the models are loaded once, not in a fork per page.
+    connection = Redis.from_url(settings.redis_url)
+    queue = Queue(args.queue or settings.queue, connection=connection)
+    SimpleWorker([queue], connection=connection, name=args.name).work(burst=args.burst)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
     parser = argparse.ArgumentParser(prog="iiif-server", description=__doc__)
@@ -77,7 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser = commands.add_parser("serve", help="start the server")
     serve_parser.add_argument("--host")
     serve_parser.add_argument("--port", type=int)
-    serve_parser.add_argument("--workers", type=int, help="more than 1 runs gunicorn with uvicorn workers")
+    serve_parser.add_argument(
+        "--workers", type=int, help="more than 1 runs gunicorn (gunicorn.conf.py); 0: one per CPU core"
+    )
     serve_parser.add_argument("--images", help="folder of images (IIIF_IMAGE_ROOT)")
     serve_parser.set_defaults(run=serve)
     convert_parser = commands.add_parser("convert", help="make a tiled pyramidal TIFF")
@@ -94,5 +117,10 @@ def main(argv: list[str] | None = None) -> None:
     regions_parser.add_argument("file")
     regions_parser.add_argument("--image-size", help="WIDTHxHEIGHT, needed for percent coordinates")
     regions_parser.set_defaults(run=regions)
+    worker_parser = commands.add_parser("worker", help="run an RQ worker for /jobs pages (needs REDIS_URL)")
+    worker_parser.add_argument("--queue", help="queue name (IIIF_JOBS_QUEUE, default iiif-jobs)")
+    worker_parser.add_argument("--name", help="worker name (default: RQ's)")
+    worker_parser.add_argument("--burst", action="store_true", help="quit once the queue is empty")
+    worker_parser.set_defaults(run=worker)
     args = parser.parse_args(argv)
     args.run(args)

@@ -4,11 +4,14 @@
 class IIIFError(Exception):
     """A request the server refuses; turned into a plain-text response by the app's one handler."""
 
-    def __init__(self, status: int, reason: str, parameter: str | None = None) -> None:
+    def __init__(
+        self, status: int, reason: str, parameter: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status, reason, parameter)
         self.status = status
         self.reason = reason
         self.parameter = parameter
+        self.headers = headers or {}  # e.g. Retry-After, WWW-Authenticate
 
     def __str__(self) -> str:
         return f"{self.parameter}: {self.reason}" if self.parameter else self.reason

@@ -28,3 +28,5 @@ class Extension:
     # Called once with the app's image source and its Caches when the app is built (for extensions that read
     # images or cache results).
     attach: Callable[[Any, Any], None] | None = None
+    # For `/readyz`: what the extension needs, each `loaded`/`ok`...; raises when the extension cannot work.
+    readiness: Callable[[], dict[str, str]] | None = None

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .cache import CacheSettings
 from .env import env_flag, env_int, env_limit, env_text
+from .service_settings import ServiceSettings
 from .upstream_settings import UpstreamSettings
 
 DEFAULT_IMAGE_ROOT = Path(__file__).resolve().parent.parent / "samples" / "generated"
@@ -45,6 +46,8 @@ class Settings:
     max_url_length: int = 16384
     upstream: UpstreamSettings = field(default_factory=UpstreamSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    # Not in repr: str(settings) is part of info.json ETags, and access rules do not change the bytes.
+    service: ServiceSettings = field(default_factory=ServiceSettings, repr=False)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -75,4 +78,5 @@ class Settings:
             max_url_length=env_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
             upstream=UpstreamSettings.from_env(),
             cache=CacheSettings.from_env(),
+            service=ServiceSettings.from_env(),
         )

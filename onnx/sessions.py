@@ -5,13 +5,15 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import onnxruntime as ort
 
+from iiif_server.metrics import MODEL_SECONDS
+
 from .detection import TextDetector
-from .manifest import MANIFEST_DIR, ModelManifest, load_manifest
+from .manifest import MANIFEST_DIR, ManifestError, ModelManifest, load_manifest
 from .recognition import TextRecognizer
 
 T = TypeVar("T")
@@ -65,6 +67,21 @@ def create_session(manifest: ModelManifest, settings: OnnxSettings) -> ort.Infer
     return ort.InferenceSession(str(manifest.verify()), sess_options=options, providers=providers)
 
 
+class TimedSession:
+    """An InferenceSession whose `run` calls are timed into `iiif_model_inference_seconds`."""
+
+    def __init__(self, session: ort.InferenceSession, model: str) -> None:
+        self._session = session
+        self._seconds = MODEL_SECONDS.labels(model)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        with self._seconds.time():
+            return self._session.run(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+
 class ModelRegistry:
     """The OCR models of one process: each loaded on first use, once, and shared by all threads."""
 
@@ -86,6 +103,23 @@ class ModelRegistry:
         self.detector().detect(np.full((64, 64, 3), 255, np.uint8))
         self.recognizer().recognize([np.full((48, 96, 3), 255, np.uint8)])
 
+    def readiness(self) -> dict[str, str]:
+        """Each model `loaded`, or `loadable` (manifest valid, file present); raises ManifestError if not."""
+        manifests = {
+            "detector": self.settings.detection_manifest,
+            "recognizer": self.settings.recognition_manifest,
+        }
+        states = {}
+        for key, manifest_path in manifests.items():
+            if key in self._models:
+                states[key] = "loaded"
+                continue
+            manifest = load_manifest(manifest_path)
+            if not manifest.path.is_file():
+                raise ManifestError(f"model {manifest.name!r}: file {manifest.path} not found")
+            states[key] = "loadable"
+        return states
+
     def _once(self, key: str, load: Callable[[], T]) -> T:
         with self._lock:
             if key not in self._models:
@@ -95,11 +129,13 @@ class ModelRegistry:
     def _load_detector(self) -> TextDetector:
         manifest = load_manifest(self.settings.detection_manifest)
         max_side = self.settings.detection_max_side or manifest.input_size
-        return TextDetector(create_session(manifest, self.settings), manifest, max_side)
+        return TextDetector(
+            TimedSession(create_session(manifest, self.settings), "detector"), manifest, max_side
+        )
 
     def _load_recognizer(self) -> TextRecognizer:
         manifest = load_manifest(self.settings.recognition_manifest)
-        session = create_session(manifest, self.settings)
+        session = TimedSession(create_session(manifest, self.settings), "recognizer")
         return TextRecognizer(session, manifest, self.settings.recognition_batch_size)
 
 

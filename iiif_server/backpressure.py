@@ -1,0 +1,98 @@
+"""Back-pressure: at most `IIIF_MAX_IN_FLIGHT` heavy requests at once per process (the next ones get 503 with
+`Retry-After` at once, nothing queues), and a time limit on each request until its response starts (504).
+
+Image and model work runs on threads, which cannot be stopped: after a timeout the client has its 504 at
+once, and the request keeps its in-flight slot until its thread is done, so the limit counts real work.
+"""
+
+import math
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .asgi_errors import send_error
+from .errors import IIIFError
+from .metrics import IN_FLIGHT, REJECTED
+from .route_kind import HEAVY, route_kind
+
+RETRY_AFTER_S = 1
+
+
+class BackPressure:
+    """Bounds heavy requests in flight and the time any request may take to start its response."""
+
+    def __init__(self, app: ASGIApp, max_in_flight: int, timeout: float) -> None:
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.timeout = timeout
+        self.in_flight = 0  # one event loop per process: no lock needed between check and increment
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        kind = route_kind(scope)
+        heavy = kind in HEAVY and self.max_in_flight > 0
+        if heavy and self.in_flight >= self.max_in_flight:
+            REJECTED.labels("overload").inc()
+            limit = self.max_in_flight
+            error = IIIFError(
+                503, f"busy: {limit} requests in flight (IIIF_MAX_IN_FLIGHT)", None, retry_after()
+            )
+            await send_error(error, scope, receive, send)
+            return
+        if heavy:
+            self.in_flight += 1
+        IN_FLIGHT.labels(kind).inc()
+        try:
+            if self.timeout > 0 and kind != "ops":
+                await self.run_with_timeout(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            IN_FLIGHT.labels(kind).dec()
+            if heavy:
+                self.in_flight -= 1
+
+    async def run_with_timeout(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app in a task; answer 504 if its response has not started after `timeout` seconds."""
+        started = timed_out = False
+        failure: BaseException | None = None
+        done = anyio.Event()
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if timed_out:  # the client already has its 504
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        async def run() -> None:
+            nonlocal failure
+            try:
+                await self.app(scope, receive, guarded_send)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as error:  # re-raised below, unwrapped from the task group
+                failure = error
+            finally:
+                done.set()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(run)
+            with anyio.move_on_after(self.timeout):
+                await done.wait()
+            if not done.is_set() and not started:
+                timed_out = True
+                REJECTED.labels("timeout").inc()
+                reason = f"the request took longer than IIIF_REQUEST_TIMEOUT={self.timeout:g} s"
+                await send_error(IIIFError(504, reason), scope, receive, send)
+                tasks.cancel_scope.cancel()
+        if failure is not None and not timed_out:
+            raise failure
+
+
+def retry_after(seconds: float = RETRY_AFTER_S) -> dict[str, str]:
+    """A `Retry-After` header of whole seconds (at least 1)."""
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}

@@ -1,0 +1,61 @@
+"""What kind of work a request is, from its path alone: the label of metrics, logs, limits and access."""
+
+from urllib.parse import unquote
+
+from starlette.types import Scope
+
+IIIF_PREFIX = "/iiif/3/"
+MASKED_PREFIXES = ("poly:", "pred:")
+OCR_SIDECARS = frozenset({"ocr.json", "ocr", "ocr.alto.xml", "ocr.page.xml", "regions.json"})
+# Kinds that decode pixels or run models: these count against IIIF_MAX_IN_FLIGHT.
+HEAVY = frozenset({"tile", "masked", "sidecar", "batch"})
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/metrics/cache"})
+
+
+def iiif_path_segments(scope: Scope) -> list[str] | None:
+    """The percent-decoded segments after `/iiif/3/` (split on the raw path, so `%2F` stays in one)."""
+    if not scope.get("path", "").startswith(IIIF_PREFIX):
+        return None
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else scope["path"]
+    start = path.find(IIIF_PREFIX)
+    return [unquote(part) for part in path[start + len(IIIF_PREFIX) :].split("/")]
+
+
+def route_kind(scope: Scope) -> str:
+    """`tile`, `info`, `masked`, `sidecar`, `batch`, `jobs`, `viewer`, `ops` or `other`."""
+    path: str = scope.get("path", "")
+    if path in OPS_PATHS:
+        return "ops"
+    segments = iiif_path_segments(scope)
+    if segments is not None:
+        if len(segments) == 2 and segments[1] == "info.json":
+            return "info"
+        if len(segments) == 5:
+            return "masked" if segments[1].startswith(MASKED_PREFIXES) else "tile"
+        if len(segments) in (2, 3):
+            return "sidecar"
+        return "other"
+    if path == "/mask/batch":
+        return "batch"
+    if path == "/jobs" or path.startswith("/jobs/"):
+        return "jobs"
+    if path == "/viewer" or path.startswith(("/viewer/", "/iiif/presentation/")):
+        return "viewer"
+    return "other"
+
+
+def access_group(scope: Scope, kind: str) -> str | None:
+    """The IIIF_PROTECT group of a request: `batch`, `jobs`, `ocr` (the OCR sidecars), or None."""
+    if kind in ("batch", "jobs"):
+        return kind
+    if kind == "sidecar":
+        segments = iiif_path_segments(scope) or []
+        return "ocr" if segments and segments[-1] in OCR_SIDECARS else None
+    return None
+
+
+def identifier_of(scope: Scope) -> str | None:
+    """The image identifier of a `/iiif/3/{identifier}/...` request."""
+    segments = iiif_path_segments(scope)
+    return segments[0] if segments and segments[0] else None
