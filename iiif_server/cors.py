@@ -3,10 +3,8 @@
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-ALLOW = [
-    (b"access-control-allow-origin", b"*"),
-    (b"access-control-expose-headers", b"Link, ETag, Last-Modified, Content-Length, Retry-After"),
-]
+EXPOSED = b"Link, ETag, Last-Modified, Content-Length, Retry-After, X-Request-ID"
+ALLOW = [(b"access-control-allow-origin", b"*"), (b"access-control-expose-headers", EXPOSED)]
 
 
 class AllowAnyOrigin:

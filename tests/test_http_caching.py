@@ -151,7 +151,7 @@ def test_cors_on_every_response(client, url, status):
     assert response.status_code == status
     assert response.headers["access-control-allow-origin"] == "*"
     exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
-    assert {"link", "etag", "last-modified"} <= exposed
+    assert {"link", "etag", "last-modified", "x-request-id"} <= exposed
 
 
 def test_cors_on_413(make_client):
