@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,14 +18,19 @@ HOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class LiveServer:
-    """A running server: its port and process id."""
+    """A running server: its port, process id and the log it has written."""
 
     port: int
     pid: int
+    log: IO[bytes]
 
     @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    def read_log(self) -> str:
+        """Everything the server has written so far."""
+        return read_log(self.log)
 
 
 def free_port() -> int:
@@ -58,18 +63,22 @@ def read_log(log: IO[bytes]) -> str:
 
 
 @contextmanager
-def running_server(images: Path, env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
-    """Run `python -m iiif_server serve` on `images` with only the given `IIIF_*` settings."""
+def running_server(
+    images: Path, env: Mapping[str, str] | None = None, options: Sequence[str] = (), timeout: float = 30
+) -> Iterator[LiveServer]:
+    """Run `python -m iiif_server serve [options]` on `images` with only the given `IIIF_*` settings.
+
+    A server that does not stop within 10 s of SIGTERM is killed and the exit raises RuntimeError."""
     port = free_port()
-    command = [sys.executable, "-m", "iiif_server", "serve", "--host", HOST, "--port", str(port)]
+    command = [sys.executable, "-m", "iiif_server", "serve", *options, "--host", HOST, "--port", str(port)]
     server_env = {k: v for k, v in os.environ.items() if not k.startswith("IIIF_")} | dict(env or {})
     with tempfile.TemporaryFile() as log:
         server = subprocess.Popen(
             [*command, "--images", str(images)], env=server_env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            wait_until_answering(server, port, log)
-            yield LiveServer(port, server.pid)
+            wait_until_answering(server, port, log, timeout)
+            yield LiveServer(port, server.pid, log)
         finally:
             server.terminate()
             try:
@@ -77,3 +86,6 @@ def running_server(images: Path, env: Mapping[str, str] | None = None) -> Iterat
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+                raise RuntimeError(
+                    f"the server did not stop within 10 s of SIGTERM:\n{read_log(log)}"
+                ) from None

@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import tempfile
 import tomllib
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 import pyvips
 
-from conformance.live_server import HOST, free_port, read_log, wait_until_answering
+from conformance.live_server import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -38,24 +37,10 @@ def fetch(url: str) -> tuple[int, Message, bytes]:
 @pytest.fixture(scope="module")
 def gunicorn_server(image_root: Path) -> Iterator[str]:
     """`iiif-server serve --workers 2 --host H --port P --images DIR`, the command of docker-compose.yml."""
-    port = free_port()
-    command = [sys.executable, "-m", "iiif_server", "serve", "--workers", "2"]
-    command += ["--host", HOST, "--port", str(port), "--images", str(image_root)]
-    env = {"PATH": "/usr/bin:/bin", "IIIF_EXTENSIONS": "masking,ocr,viewer"}
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            wait_until_answering(server, port, log, timeout=60)
-            yield f"http://{HOST}:{port}"
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-                pytest.fail(f"gunicorn did not stop within 30 s of SIGTERM:\n{read_log(log)}")
-        assert "Booting worker" in read_log(log), "the command did not run gunicorn"
+    env = {"IIIF_EXTENSIONS": "masking,ocr,viewer"}
+    with running_server(image_root, env, options=("--workers", "2"), timeout=60) as server:
+        yield server.base_url
+        assert "Booting worker" in server.read_log(), "the command did not run gunicorn"
 
 
 def test_gunicorn_command_answers_info_and_tiles(gunicorn_server: str, grid) -> None:
