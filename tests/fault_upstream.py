@@ -2,7 +2,6 @@
 uvicorn, on a thread) behind a fault injector."""
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,8 @@ from typing import Any
 
 import uvicorn
 
-HOST = "127.0.0.1"
+from conformance.live_server import HOST, free_port
+
 Send = Any
 
 
@@ -87,13 +87,6 @@ class FaultInjector:
         for _ in range(200):
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (used as a dead upstream, too)."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
