@@ -81,7 +81,7 @@ class AccessControl:
         digest, presented = self.token(headers)
         if group in self.settings.protect:
             self.require(digest, presented, f"the {group} endpoints need a bearer token")
-        identifier = identifier_of(scope)
+        identifier = identifier_of(scope) if self.settings.private_prefixes else None
         if identifier is not None and identifier.startswith(self.settings.private_prefixes):
             self.require(digest, presented, f"{identifier!r} is private: it needs a bearer token")
             allowed = self.settings.scope_of(digest or "")

@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import pyvips
+from cachetools import LRUCache
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -58,6 +60,11 @@ class IIIFImageAPI:
         self.syntaxes = {p: parse for ext in extensions for p, parse in ext.region_syntaxes.items()}
         self.sidecars = {name: handler for ext in extensions for name, handler in ext.sidecars.items()}
         self.encode_options = EncodeOptions(settings.jpeg_quality, settings.webp_quality)
+        # Per-app constants of the validators: the settings' repr is long, so it is made once.
+        self.settings_salt = str(settings)
+        self.encode_salt = str(self.encode_options)
+        # info.json bodies by service id and source (its path and mtime): building and dumping is per image.
+        self.info_bodies: LRUCache[tuple[str, SourceImage], str] = LRUCache(maxsize=1024)
 
     def base_url(self, request: Request) -> str:
         """The public base URL for this request."""
@@ -103,15 +110,18 @@ class IIIFImageAPI:
         service_id = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
         accept = request.headers.get("accept", "")
         media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
-        etag = make_etag("info", service_id, media_type, source.path, source.mtime, self.settings)
+        etag = make_etag("info", service_id, media_type, source.path, source.mtime, self.settings_salt)
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
         headers["Link"] = f'<{PROFILE_URL}>;rel="profile"'
         headers["Vary"] = "Accept"
         if is_not_modified(request.headers, etag, source.mtime):
             return Response(status_code=304, headers=headers)
-        services = [s for ext in self.extensions if ext.info_services for s in ext.info_services(service_id)]
-        info = build_info(service_id, source, self.settings.limits, self.settings.tile_size, services)
-        return Response(json.dumps(info, indent=2), media_type=media_type, headers=headers)
+        body = self.info_bodies.get((service_id, source))
+        if body is None:
+            services = [s for e in self.extensions if e.info_services for s in e.info_services(service_id)]
+            info = build_info(service_id, source, self.settings.limits, self.settings.tile_size, services)
+            body = self.info_bodies[(service_id, source)] = json.dumps(info, indent=2)
+        return Response(body, media_type=media_type, headers=headers)
 
     def parse(
         self, identifier: str, region: str, size: str, rotation: str, quality_format: str
@@ -128,26 +138,64 @@ class IIIFImageAPI:
         """An image request: parse, plan, check validators, then render off the event loop."""
         image_request = self.parse(*segments)
         background = parse_background(request.query_params.get("bg"))
+        base_url = self.base_url(request)
+        if self.remote.service_url(image_request.identifier) is None:
+            # A folder image: describe, plan, validators and render in one trip to a worker thread.
+            status, body, media_type, headers = await run_in_threadpool(
+                self.local_image, image_request, background, base_url, request.headers
+            )
+            return Response(body, status_code=status, media_type=media_type, headers=headers)
         source = await self.describe(image_request.identifier)
         image_plan = await run_in_threadpool(self.plan, image_request, source)
-        etag = make_etag(
-            "image", image_plan.canonical_path, source.path, source.mtime, self.encode_options, background
-        )
-        headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
-        canonical_url = f"{self.base_url(request)}{PREFIX}{image_plan.canonical_path}"
-        headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
-        if is_not_modified(request.headers, etag, source.mtime):
+        headers = self.image_headers(image_plan, source, background, base_url)
+        if is_not_modified(request.headers, headers["ETag"], source.mtime):
             return Response(status_code=304, headers=headers)
         opener = await self.opener_for(source, image_plan)
+        body = await run_in_threadpool(self.render, source, opener, image_plan, background)
+        return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
+
+    def image_headers(
+        self, image_plan: ImagePlan, source: SourceImage, background: tuple[int, int, int], base_url: str
+    ) -> dict[str, str]:
+        """ETag, Last-Modified, Cache-Control and Link of an image response (the 200 and the 304)."""
+        etag = make_etag(
+            "image", image_plan.canonical_path, source.path, source.mtime, self.encode_salt, background
+        )
+        headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
+        canonical_url = f"{base_url}{PREFIX}{image_plan.canonical_path}"
+        headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
+        return headers
+
+    def local_image(
+        self,
+        image_request: ImageRequest,
+        background: tuple[int, int, int],
+        base_url: str,
+        request_headers: Headers,
+    ) -> tuple[int, bytes | None, str | None, dict[str, str]]:
+        """Describe, plan, check validators and render a folder image (blocking: runs on a worker thread)."""
+        source = self.source.describe(image_request.identifier)
+        image_plan = self.plan(image_request, source)
+        headers = self.image_headers(image_plan, source, background, base_url)
+        if is_not_modified(request_headers, headers["ETag"], source.mtime):
+            return 304, None, None, headers
+        body = self.render(source, self.source, image_plan, background)
+        return 200, body, MEDIA_TYPES[image_plan.format], headers
+
+    def render(
+        self,
+        source: SourceImage,
+        opener: LevelOpener,
+        image_plan: ImagePlan,
+        background: tuple[int, int, int],
+    ) -> bytes:
+        """Encode the planned image; a libvips failure is a 501 with a reason that names no folders."""
         try:
-            body = await run_in_threadpool(
-                render, source, opener, image_plan, self.encode_options, background
-            )
+            return render(source, opener, image_plan, self.encode_options, background)
         except pyvips.Error as error:
             message = str(error).replace(str(source.path), source.path.name)
             reason = "; ".join(line.strip() for line in message.splitlines() if line.strip())[:300]
             raise IIIFError(501, f"libvips could not process this image: {reason}") from error
-        return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
 
 
 async def iiif_error_response(request: Request, exc: Exception) -> Response:

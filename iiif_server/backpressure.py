@@ -5,6 +5,7 @@ Image and model work runs on threads, which cannot be stopped: after a timeout t
 once, and the request keeps its in-flight slot until its thread is done, so the limit counts real work.
 """
 
+import asyncio
 import math
 
 import anyio
@@ -55,10 +56,14 @@ class BackPressure:
                 self.in_flight -= 1
 
     async def run_with_timeout(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app in a task; answer 504 if its response has not started after `timeout` seconds."""
+        """Run the app; answer 504 if its response has not started after `timeout` seconds.
+
+        A timer on the event loop rather than a task group per request (a task, an event and a cancel scope
+        each time): when it fires before the response starts it sends the 504 from a task of its own and
+        cancels the app, whose thread (not cancellable) keeps this request until it is done.
+        """
         started = timed_out = False
-        failure: BaseException | None = None
-        done = anyio.Event()
+        error_sent: asyncio.Task[None] | None = None
 
         async def guarded_send(message: Message) -> None:
             nonlocal started
@@ -68,29 +73,28 @@ class BackPressure:
                 started = True
             await send(message)
 
-        async def run() -> None:
-            nonlocal failure
-            try:
-                await self.app(scope, receive, guarded_send)
-            except anyio.get_cancelled_exc_class():
-                raise
-            except BaseException as error:  # re-raised below, unwrapped from the task group
-                failure = error
-            finally:
-                done.set()
+        with anyio.CancelScope() as app_scope:
 
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(run)
-            with anyio.move_on_after(self.timeout):
-                await done.wait()
-            if not done.is_set() and not started:
+            def on_timeout() -> None:
+                nonlocal timed_out, error_sent
+                if started:
+                    return
                 timed_out = True
                 REJECTED.labels("timeout").inc()
                 reason = f"the request took longer than IIIF_REQUEST_TIMEOUT={self.timeout:g} s"
-                await send_error(IIIFError(504, reason), scope, receive, send)
-                tasks.cancel_scope.cancel()
-        if failure is not None and not timed_out:
-            raise failure
+                error_sent = asyncio.ensure_future(send_error(IIIFError(504, reason), scope, receive, send))
+                app_scope.cancel()
+
+            timer = asyncio.get_running_loop().call_later(self.timeout, on_timeout)
+            try:
+                await self.app(scope, receive, guarded_send)
+            except Exception:
+                if not timed_out:
+                    raise
+            finally:
+                timer.cancel()
+        if error_sent is not None:
+            await error_sent
 
 
 def retry_after(seconds: float = RETRY_AFTER_S) -> dict[str, str]:

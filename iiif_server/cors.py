@@ -17,8 +17,8 @@ class AllowAnyOrigin:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+        headers = Headers(scope=scope) if scope["method"] == "OPTIONS" else None
+        if headers is not None and "access-control-request-method" in headers:
             requested = headers.get("access-control-request-headers", "").encode("latin-1")
             preflight = [
                 *ALLOW,

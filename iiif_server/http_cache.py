@@ -2,6 +2,7 @@
 
 import hashlib
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 
 from starlette.datastructures import Headers
 
@@ -14,7 +15,13 @@ def make_etag(*parts: object) -> str:
 
 def http_date(timestamp: float) -> str:
     """An RFC 9110 date for a Unix timestamp."""
-    return formatdate(int(timestamp), usegmt=True)
+    return _http_date(int(timestamp))
+
+
+@lru_cache(maxsize=1024)
+def _http_date(seconds: int) -> str:
+    """`formatdate` is slow for what it does and a source's mtime is formatted on every response."""
+    return formatdate(seconds, usegmt=True)
 
 
 def is_not_modified(headers: Headers, etag: str, mtime: float) -> bool:

@@ -96,19 +96,20 @@ class RequestLog:
             duration = time.perf_counter() - start
             REQUEST_SECONDS.labels(kind).observe(duration)
             REQUESTS.labels(kind, str(status)).inc()
-            log.info(
-                "%s %s %s %.1f ms",
-                scope["method"],
-                scope["path"],
-                status,
-                duration * 1000,
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(duration * 1000, 2),
-                    "kind": kind,
-                    "request_id": request_id,
-                },
-            )
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "%s %s %s %.1f ms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    duration * 1000,
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(duration * 1000, 2),
+                        "kind": kind,
+                        "request_id": request_id,
+                    },
+                )
             REQUEST_ID.reset(token)

@@ -10,6 +10,7 @@ OCR_SIDECARS = frozenset({"ocr.json", "ocr", "ocr.alto.xml", "ocr.page.xml", "re
 # Kinds that decode pixels or run models: these count against IIIF_MAX_IN_FLIGHT.
 HEAVY = frozenset({"tile", "masked", "sidecar", "batch"})
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/metrics/cache"})
+KIND_KEY = "iiif_server.route_kind"  # the scope key of the memoised (path, kind)
 
 
 def iiif_path_segments(scope: Scope) -> list[str] | None:
@@ -23,7 +24,17 @@ def iiif_path_segments(scope: Scope) -> list[str] | None:
 
 
 def route_kind(scope: Scope) -> str:
-    """`tile`, `info`, `masked`, `sidecar`, `batch`, `jobs`, `viewer`, `ops` or `other`."""
+    """`tile`, `info`, `masked`, `sidecar`, `batch`, `jobs`, `viewer`, `ops` or `other` (worked out once per
+    request: the middlewares each ask)."""
+    cached = scope.get(KIND_KEY)
+    if cached is not None and cached[0] is scope.get("path"):
+        return cached[1]
+    kind = _route_kind(scope)
+    scope[KIND_KEY] = (scope.get("path"), kind)
+    return kind
+
+
+def _route_kind(scope: Scope) -> str:
     path: str = scope.get("path", "")
     if path in OPS_PATHS:
         return "ops"

@@ -139,6 +139,8 @@ class FolderSource:
             raise IIIFError(400, "identifier may not contain '..' or backslashes", "identifier")
         base = self.root / identifier
         for candidate in (base, *(base.with_name(base.name + s) for s in SUFFIXES)):
+            if not os.path.lexists(candidate):  # one lstat instead of realpath's walk over every component
+                continue
             real = Path(os.path.realpath(candidate))
             if real.is_file() and real.is_relative_to(self.root):
                 return real
