@@ -1,9 +1,12 @@
-"""`iiif-server`: serve the images, convert an image to a pyramid, or write the samples."""
+"""`iiif-server`: serve the images, convert an image to a pyramid, write the samples; make synthetic pages,
+build datasets, train, export and evaluate the OCR models."""
 
 import argparse
 import os
 import sys
 from pathlib import Path
+
+from models.commands import register as register_model_commands
 
 from .settings import DEFAULT_IMAGE_ROOT, Settings
 
@@ -122,5 +125,6 @@ def main(argv: list[str] | None = None) -> None:
     worker_parser.add_argument("--name", help="worker name (default: RQ's)")
     worker_parser.add_argument("--burst", action="store_true", help="quit once the queue is empty")
     worker_parser.set_defaults(run=worker)
+    register_model_commands(commands)
     args = parser.parse_args(argv)
     args.run(args)

@@ -1,0 +1,1 @@
+"""Stage 2: a CRNN + CTC line recogniser, and fine-tuning of a local TrOCR checkpoint."""
