@@ -74,16 +74,22 @@ class ModelManifest:
         """Return the model file's path once its sha256 matches the manifest; raise `ManifestError` if not."""
         if not self.path.is_file():
             raise ManifestError(f"model {self.name!r}: file {self.path} not found")
-        digest = hashlib.sha256()
-        with self.path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != self.sha256:
+        digest = file_sha256(self.path)
+        if digest != self.sha256:
             raise ManifestError(
-                f"model {self.name!r}: {self.path} has sha256 {digest.hexdigest()}, "
+                f"model {self.name!r}: {self.path} has sha256 {digest}, "
                 f"the manifest expects {self.sha256}; the file was changed or is another version"
             )
         return self.path
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load_manifest(path: Path | str) -> ModelManifest:
