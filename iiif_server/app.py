@@ -32,6 +32,7 @@ from .metrics import metrics_endpoint
 from .pipeline import render
 from .plan import ImagePlan, plan
 from .remote_source import RemoteImage, RemoteSource
+from .render_cache import RenderedImages
 from .request_log import RequestLog
 from .settings import Settings
 from .sources import FolderSource, LevelOpener, SourceImage
@@ -65,6 +66,7 @@ class IIIFImageAPI:
         self.encode_salt = str(self.encode_options)
         # info.json bodies by service id and source (its path and mtime): building and dumping is per image.
         self.info_bodies: LRUCache[tuple[str, SourceImage], str] = LRUCache(maxsize=1024)
+        self.rendered = RenderedImages(settings.render_cache_mb << 20, settings.render_cache_item_kb << 10)
 
     def base_url(self, request: Request) -> str:
         """The public base URL for this request."""
@@ -179,7 +181,10 @@ class IIIFImageAPI:
         headers = self.image_headers(image_plan, source, background, base_url)
         if is_not_modified(request_headers, headers["ETag"], source.mtime):
             return 304, None, None, headers
-        body = self.render(source, self.source, image_plan, background)
+        body = self.rendered.get(headers["ETag"])
+        if body is None:
+            body = self.render(source, self.source, image_plan, background)
+            self.rendered.put(headers["ETag"], body)
         return 200, body, MEDIA_TYPES[image_plan.format], headers
 
     def render(
@@ -216,7 +221,8 @@ async def index(request: Request) -> Response:
 async def cache_metrics(request: Request) -> Response:
     """Hits, misses and hit rates of the caches, and requests and breaker state per upstream host."""
     api: IIIFImageAPI = request.app.state.iiif
-    return JSONResponse({**api.remote.caches.stats(), "upstreams": api.remote.client.stats()})
+    caches = {**api.remote.caches.stats(), "rendered": api.rendered.stats()}
+    return JSONResponse({**caches, "upstreams": api.remote.client.stats()})
 
 
 def create_app(settings: Settings | None = None, extensions: Sequence[Extension] = ()) -> Starlette:

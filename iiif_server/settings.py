@@ -37,6 +37,8 @@ class Settings:
     max_source_pixels: int = 1_000_000_000
     tile_size: int = 512
     source_cache_size: int = 64
+    render_cache_mb: int = 64
+    render_cache_item_kb: int = 512
     cache_max_age: int = 86400
     jpeg_quality: int = 85
     webp_quality: int = 80
@@ -67,6 +69,8 @@ class Settings:
             max_source_pixels=env_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
             tile_size=env_int("IIIF_TILE_SIZE", defaults.tile_size),
             source_cache_size=env_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
+            render_cache_mb=env_int("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
+            render_cache_item_kb=env_int("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
             cache_max_age=env_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
             jpeg_quality=env_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
             webp_quality=env_int("IIIF_WEBP_QUALITY", defaults.webp_quality),
