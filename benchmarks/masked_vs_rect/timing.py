@@ -1,6 +1,6 @@
 """Time a `poly:` mask against the plain rectangle of the same box, side by side, through the pipeline.
 
-    python -m benchmarks.masked_vs_rect.timing [--rounds 15] [--warmup 3] [--image samples/generated/page1.tif]
+    python -m benchmarks.masked_vs_rect.timing [--rounds 15] [--warmup 3] [--image PAGE.tif]
 
 Each case is one region of the 6000x8000 pyramidal sample page, requested once as `x,y,w,h` and once as
 a slanted polygon whose bounding box is that rectangle, at several sizes and formats. A request is run
