@@ -1,0 +1,141 @@
+"""Fetch line crops by URL from a IIIF server, or in process from an image folder, with retries."""
+
+import dataclasses
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
+
+IN_PROCESS = "in-process"
+IIIF_PATH = "/iiif/3"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_RETRY_AFTER = 60.0
+RETRIED_STATUSES = frozenset({429})  # besides every 5xx
+
+
+class FetchError(Exception):
+    """A crop that could not be fetched: the HTTP status (None for network errors) and the reason."""
+
+    def __init__(self, status: int | None, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(status, reason)
+        self.status = status
+        self.reason = reason
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Worth another try: a network error, a 5xx or a 429 (a 4xx is the request's fault)."""
+        return self.status is None or self.status >= 500 or self.status in RETRIED_STATUSES
+
+    def __str__(self) -> str:
+        return f"HTTP {self.status}: {self.reason}" if self.status else self.reason
+
+
+def iiif_base(server: str) -> str:
+    """The IIIF base URL of a server given as `http://host:port` (then `/iiif/3` is added) or as its base."""
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"--server needs an http(s) URL, not {server!r}")
+    return server.rstrip("/") + (IIIF_PATH if parts.path.strip("/") == "" else "")
+
+
+def in_process_transport(images: Path) -> httpx.ASGITransport:
+    """The full server app on `images`, called in process: other settings from the `IIIF_*` environment."""
+    from extensions.server import create_server_app
+    from iiif_server.settings import Settings
+
+    settings = dataclasses.replace(Settings.from_env(), image_root=images.resolve())
+    return httpx.ASGITransport(app=create_server_app(settings, "masking"), raise_app_exceptions=False)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header in seconds (delta seconds or an HTTP date), capped at MAX_RETRY_AFTER."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
+        except (TypeError, ValueError):
+            return None
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
+
+
+def check_response(response: httpx.Response) -> bytes:
+    """The PNG body of a 200, or a FetchError with the status and the server's reason."""
+    if response.status_code != 200:
+        reason = response.text.strip()[:300] or response.reason_phrase
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        raise FetchError(response.status_code, reason, retry_after)
+    if not response.content.startswith(PNG_SIGNATURE):
+        kind = response.headers.get("content-type", "no content type")
+        raise FetchError(response.status_code, f"the body is not a PNG ({kind})")
+    return response.content
+
+
+class CropFetcher:
+    """GETs crop paths below one IIIF base; retries network errors, 5xx and 429, honouring Retry-After."""
+
+    def __init__(
+        self,
+        server: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retries: int = 3,
+        timeout: float = 30.0,
+        connections: int = 4,
+        backoff: float = 0.5,
+    ) -> None:
+        if (server is None) == (transport is None):
+            raise ValueError("give either a server URL or an in-process transport")
+        base = iiif_base(server) if server else f"http://{IN_PROCESS}{IIIF_PATH}"
+        # What the manifest records: the full URL from a server, the path below any server in process.
+        self.url_base = base if server else IIIF_PATH
+        self.retries = retries
+        self.backoff = backoff
+        self.client = httpx.AsyncClient(
+            base_url=base,
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(max_connections=connections),
+        )
+
+    async def __aenter__(self) -> "CropFetcher":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.aclose()
+
+    def url(self, path: str) -> str:
+        """The URL recorded for a crop path."""
+        return self.url_base + path
+
+    async def fetch(self, path: str) -> bytes:
+        """The PNG at `path` (below the IIIF base); raises FetchError once retries are spent or on a 4xx."""
+        exponential = wait_exponential(multiplier=self.backoff, max=10)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            told = error.retry_after if isinstance(error, FetchError) else None
+            return told if told is not None else exponential(state)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=wait,
+            retry=retry_if_exception(lambda error: isinstance(error, FetchError) and error.transient),
+            reraise=True,
+        )
+        return await retrying(self.fetch_once, path)
+
+    async def fetch_once(self, path: str) -> bytes:
+        """One GET; network errors and timeouts become FetchError without a status."""
+        try:
+            response = await self.client.get(path)
+        except httpx.TimeoutException as error:
+            raise FetchError(None, f"timed out: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            raise FetchError(None, f"network error: {type(error).__name__}: {error}") from error
+        return check_response(response)
