@@ -1,7 +1,12 @@
-"""OCR scores against ground truth: lines matched by their boxes' IoU, character and word error rates."""
+"""OCR scores against ground truth: lines matched by their boxes' IoU; character and word error rates are
+those of the model evaluation (`models.evaluation.text_metrics`, jiwer on whitespace-normalised text)."""
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from models.evaluation.text_metrics import cer, wer
+
+__all__ = ["Box", "Detection", "box_of", "cer", "iou", "match_boxes", "wer"]
 
 Box = tuple[float, float, float, float]
 """x, y, width, height."""
@@ -56,25 +61,3 @@ def match_boxes(truth: Sequence[Box], found: Sequence[Box], threshold: float = 0
             used_found.add(j)
             pairs.append((i, j))
     return Detection(len(truth), len(found), tuple(sorted(pairs)))
-
-
-def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions, each costing 1."""
-    previous = list(range(len(b) + 1))
-    for i, item in enumerate(a, start=1):
-        current = [i]
-        for j, other in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (item != other)))
-        previous = current
-    return previous[-1]
-
-
-def cer(truth: str, read: str) -> float:
-    """Character error rate: edit distance over the true text's length."""
-    return edit_distance(truth, read) / max(1, len(truth))
-
-
-def wer(truth: str, read: str) -> float:
-    """Word error rate: edit distance between the whitespace-separated words, over the true word count."""
-    words = truth.split()
-    return edit_distance(words, read.split()) / max(1, len(words))

@@ -37,6 +37,35 @@ def line_height(polygon: Ring) -> float:
     return float(max(1.0, sides.min()))
 
 
+def levelled_window(
+    polygon: Ring,
+    origin: tuple[float, float],
+    size: tuple[int, int],
+    degrees: float,
+    scale: float = 1.0,
+    pad: float = 2.0,
+) -> tuple[int, int, int, int]:
+    """`left, top, width, height` of the polygon (page pixels) inside a crop that starts at `origin`, is
+    `size` pixels once scaled by `scale`, then rotated clockwise by `degrees` onto its bounding canvas, as
+    IIIF rotation and libvips do: what is left of the crop once the margins the rotation added are cut."""
+    turn = np.array([[math.cos(math.radians(degrees)), -math.sin(math.radians(degrees))]])
+    turn = np.vstack([turn, [-turn[0, 1], turn[0, 0]]])
+    width, height = size
+    corners = np.array([(0, 0), (width, 0), (width, height), (0, height)], float) @ turn.T
+    points = ((np.asarray(polygon, float) - origin) * scale) @ turn.T - corners.min(axis=0)
+    canvas = corners.max(axis=0) - corners.min(axis=0)
+    left, top = np.maximum(0, np.floor(points.min(axis=0) - pad)).astype(int)
+    right, bottom = np.minimum(np.ceil(canvas), np.ceil(points.max(axis=0) + pad)).astype(int)
+    return int(left), int(top), max(1, int(right - left)), max(1, int(bottom - top))
+
+
+def crop_inside(image: pyvips.Image, window: tuple[int, int, int, int]) -> pyvips.Image:
+    """The part of `image` in `window`, the window first clipped to the image."""
+    left, top = min(window[0], image.width - 1), min(window[1], image.height - 1)
+    width, height = min(window[2], image.width - left), min(window[3], image.height - top)
+    return image.crop(left, top, width, height)
+
+
 def to_array(image: pyvips.Image) -> np.ndarray:
     """An (H, W, 3) uint8 RGB array from an 8-bit pyvips image without alpha."""
     if image.bands == 1:
@@ -54,15 +83,19 @@ def cut_line(
     deskew: bool = True,
     background: tuple[int, int, int] = (255, 255, 255),
 ) -> np.ndarray:
-    """The region scaled so the line is about twice `target_height` tall, outside filled, slant removed."""
+    """The region scaled so the line is about twice `target_height` tall, outside filled, slant removed
+    (and with it the margins the rotation added)."""
     region = PolygonRegion((polygon,)) if polygon and mask else PixelRegion(*box)
     height = line_height(polygon) if polygon else box[3]
     scale = min(1.0, 2 * target_height / height)
     request = ImageRequest("", region, Size("pct", percent=scale * 100), Rotation(), "default", "png")
     image = build_image(source, opener, plan(request, source.width, source.height, Limits(None, None, None)))
     angle = skew_angle(polygon) if polygon and deskew else 0.0
-    if abs(angle) >= MIN_SKEW_DEGREES:
+    if polygon and abs(angle) >= MIN_SKEW_DEGREES:
+        origin = box[:2] if not mask else tuple(np.floor(np.asarray(polygon).min(axis=0)))
+        window = levelled_window(polygon, origin, (image.width, image.height), -angle, scale)
         image = image.rotate(-angle, background=[0] * image.bands if image.hasalpha() else list(background))
+        image = crop_inside(image, window)
     if image.hasalpha():
         image = image.flatten(background=list(background))
     return to_array(image.cast("uchar"))

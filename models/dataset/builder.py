@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import json
+import math
 import struct
 import sys
 import time
@@ -11,11 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyvips
 from tqdm import tqdm
+
+from extensions.line_crops import crop_inside, levelled_window
 
 from .fetcher import CropFetcher, FetchError
 from .line_items import CollectedItems, ItemSelection, LineItem, collect_items
-from .masked_url import CropOptions, CropRequest, crop_request
+from .masked_url import CropOptions, CropRequest, Ring, crop_request
 from .records import (
     ERRORS_FILE,
     LINES_FOLDER,
@@ -98,6 +102,18 @@ def png_size(data: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk."""
     width, height = struct.unpack(">II", data[16:24])
     return int(width), int(height)
+
+
+def without_rotation_margins(data: bytes, polygon: Ring, request: CropRequest) -> bytes:
+    """A deskewed crop cut to its line: the margins that rotating the whole box added are dropped, as
+    `extensions.line_crops.cut_line` does for the recogniser."""
+    image = pyvips.Image.new_from_buffer(data, "")
+    _, _, width, height = request.bbox
+    turn = math.radians(request.rotation)
+    scale = image.width / (width * abs(math.cos(turn)) + height * abs(math.sin(turn)))
+    size = (round(width * scale), round(height * scale))
+    window = levelled_window(polygon, request.bbox[:2], size, request.rotation, scale)
+    return crop_inside(image, window).pngsave_buffer()
 
 
 def line_record(item: LineItem, request: CropRequest, url: str, crop: str, data: bytes) -> LineRecord:
@@ -191,6 +207,8 @@ class DatasetBuild:
             entry = {"id": item.id, "url": url, "status": error.status, "reason": error.reason}
             append_error(self.out, entry)
             return
+        if request.rotation:
+            data = without_rotation_margins(data, item.region.polygon, request)
         record = line_record(item, request, url, self.options.crop.crop, data)
         write_atomic(self.out / record.image, data)
         write_atomic(self.out / record.text_file, item.text.encode())
