@@ -1,5 +1,6 @@
 """The one container every annotation format is normalised into, and the one error type."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 Point = tuple[float, float]
@@ -8,7 +9,10 @@ Ring = tuple[Point, ...]
 
 @dataclass(frozen=True)
 class AnnotatedRegion:
-    """One annotated shape: a single ring in full-image pixels (not closed), with what the source says."""
+    """One annotated shape: a single ring in full-image pixels (not closed), with what the source says.
+
+    `properties` are extra `(key, value)` string pairs such as `("structure.type", "caption")` (PAGE's
+    `custom` attribute); any iterable of pairs is stored as a tuple of tuples (JSON gives lists)."""
 
     id: str
     polygon: Ring
@@ -16,6 +20,15 @@ class AnnotatedRegion:
     confidence: float | None = None
     text: str | None = None
     source_image: str | None = None
+    properties: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "properties", _pairs(self.properties))
+
+
+def _pairs(properties: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:
+    """Properties as a tuple of `(key, value)` tuples."""
+    return tuple((key, value) for key, value in properties)
 
 
 class AnnotationError(Exception):

@@ -1,8 +1,12 @@
 """PAGE XML (PcGts, any 20xx namespace): TextRegion, TextLine and Word with their Coords and TextEquiv.
 
 Coords are read from `points="x1,y1 x2,y2 ..."` or, in the 2010 schema, from `<Point x y>` children.
+The `custom` attribute (`structure {type:caption;} readingOrder {index:0;}`) becomes the region's properties
+`("structure.type", "caption"), ("readingOrder.index", "0")`; `\\{};:` and white space in names and values
+are written as `\\uXXXX`.
 """
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -15,6 +19,9 @@ from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
 
 _ELEMENTS = ("TextRegion", "TextLine", "Word")
 PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+_CUSTOM_GROUP = re.compile(r"([^\s{};:]+)\s*\{([^}]*)\}")
+_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
+_TO_ESCAPE = re.compile(r"[\\{};:\s]")
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
@@ -40,7 +47,39 @@ def _region(element: etree._Element, image: str | None) -> AnnotatedRegion:
         confidence=None if equiv is None else confidence(equiv.get("conf"), label),
         text=None if equiv is None else equiv.findtext("{*}Unicode"),
         source_image=image,
+        properties=parse_custom(element.get("custom", "")),
     )
+
+
+def parse_custom(custom: str) -> tuple[tuple[str, str], ...]:
+    """The `group {key:value; ...}` entries of a `custom` attribute as `("group.key", "value")` pairs;
+    text that does not follow that syntax is skipped."""
+    found = []
+    for group, body in _CUSTOM_GROUP.findall(custom):
+        for entry in body.split(";"):
+            key, colon, value = entry.partition(":")
+            if colon and key.strip():
+                found.append((f"{group}.{_unescape(key.strip())}", _unescape(value.strip())))
+    return tuple(found)
+
+
+def format_custom(properties: Sequence[tuple[str, str]]) -> str:
+    """Properties as a `custom` attribute, grouped by the part of each key before its first dot."""
+    groups: dict[str, list[str]] = {}
+    for key, value in properties:
+        group, dot, name = key.partition(".")
+        if not (dot and group and name) or _TO_ESCAPE.search(group):
+            raise AnnotationError(key, "a property key is 'group.name', with no space or {};: in the group")
+        groups.setdefault(group, []).append(f"{_escape(name)}:{_escape(value)};")
+    return " ".join(f"{group} {{{' '.join(entries)}}}" for group, entries in groups.items())
+
+
+def _escape(text: str) -> str:
+    return _TO_ESCAPE.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda match: chr(int(match[1], 16)), text)
 
 
 def _coords(element: etree._Element, label: str) -> list[Point]:
@@ -69,13 +108,15 @@ def serialize(
     image_filename: str,
     image_size: ImageSize,
     creator: str = "iiif-mask-server",
+    created: datetime | None = None,
 ) -> bytes:
     """A PAGE 2019 document: block regions as TextRegions, the other regions as TextLines grouped into them
-    by `layout.blocks`; points are whole pixels within the image."""
+    by `layout.blocks`; points are whole pixels within the image. `created` (default now) is the date of
+    Created and LastChange; regions' properties become `custom` attributes."""
     root = etree.Element(f"{{{PAGE_2019}}}PcGts", nsmap={None: PAGE_2019, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{PAGE_2019} {PAGE_2019}/pagecontent.xsd")
     metadata = _child(root, "Metadata")
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = (created or datetime.now(UTC)).isoformat(timespec="seconds")
     for name, value in (("Creator", creator), ("Created", now), ("LastChange", now)):
         _child(metadata, name).text = value
     width, height = image_size
@@ -96,6 +137,8 @@ def _child(parent: etree._Element, name: str, **attributes: str) -> etree._Eleme
 def _shaped(parent: etree._Element, name: str, region: AnnotatedRegion, size: ImageSize) -> etree._Element:
     """A TextRegion or TextLine with id and Coords; a text-less region's confidence goes on Coords."""
     element = _child(parent, name, id=xml_id(region.id))
+    if region.properties:
+        element.set("custom", format_custom(region.properties))
     coords = _child(element, "Coords", points=format_points(pixel_points(region, size)))
     if region.text is None and region.confidence is not None:
         coords.set("conf", str(region.confidence))

@@ -19,7 +19,7 @@ from extensions.line_crops import crop_inside, levelled_window
 
 from .fetcher import CropFetcher, FetchError
 from .line_items import CollectedItems, ItemSelection, LineItem, collect_items
-from .masked_url import CropOptions, CropRequest, Ring, crop_request
+from .masked_url import CropOptions, CropRequest, crop_request
 from .records import (
     ERRORS_FILE,
     LINES_FOLDER,
@@ -104,7 +104,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def without_rotation_margins(data: bytes, polygon: Ring, request: CropRequest) -> bytes:
+def without_rotation_margins(data: bytes, request: CropRequest) -> bytes:
     """A deskewed crop cut to its line: the margins that rotating the whole box added are dropped, as
     `extensions.line_crops.cut_line` does for the recogniser."""
     image = pyvips.Image.new_from_buffer(data, "")
@@ -112,7 +112,7 @@ def without_rotation_margins(data: bytes, polygon: Ring, request: CropRequest) -
     turn = math.radians(request.rotation)
     scale = image.width / (width * abs(math.cos(turn)) + height * abs(math.sin(turn)))
     size = (round(width * scale), round(height * scale))
-    window = levelled_window(polygon, request.bbox[:2], size, request.rotation, scale)
+    window = levelled_window(request.polygon, request.bbox[:2], size, request.rotation, scale)
     return crop_inside(image, window).pngsave_buffer()
 
 
@@ -208,7 +208,7 @@ class DatasetBuild:
             append_error(self.out, entry)
             return
         if request.rotation:
-            data = without_rotation_margins(data, item.region.polygon, request)
+            data = without_rotation_margins(data, request)
         record = line_record(item, request, url, self.options.crop.crop, data)
         write_atomic(self.out / record.image, data)
         write_atomic(self.out / record.text_file, item.text.encode())
@@ -251,7 +251,7 @@ async def build_dataset(
     crop = options.crop
     info = DatasetInfo(
         server=server,
-        crop=CropSettings(crop.crop == "mask", options.background, crop.deskew, crop.size),
+        crop=CropSettings(crop.crop == "mask", options.background, crop.deskew, crop.size, crop.margin),
         splits=dict(options.ratios),
         seed=options.seed,
         counts={**splits, "failed": build.failed},

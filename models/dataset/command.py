@@ -30,7 +30,7 @@ def build(args: argparse.Namespace) -> None:
     if args.identifier and len(annotations) != 1:
         sys.exit("dataset build: --identifier needs exactly one annotation file")
     options = BuildOptions(
-        crop=CropOptions(args.crop, args.deskew, args.size),
+        crop=CropOptions(args.crop, args.deskew, args.size, args.margin),
         background=args.background,
         ratios=ratios,
         seed=args.seed,
@@ -76,6 +76,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--background", type=colour, default=(255, 255, 255), help="fill for readers, R,G,B")
     parser.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--size", default="max", help="IIIF size segment, e.g. max or ,64")
+    parser.add_argument("--margin", type=float, default=0.0, help="grow each polygon by this many pixels")
     parser.add_argument("--splits", default="0.8,0.1,0.1", help="train,val,test ratios (by page)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--concurrency", type=int, default=4)

@@ -4,6 +4,8 @@ import math
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from shapely.geometry import Polygon
+
 from extensions.line_crops import MIN_SKEW_DEGREES, skew_angle
 from iiif_server.numbers import format_decimal
 
@@ -13,20 +15,23 @@ CROP_KINDS = ("mask", "rect")
 
 @dataclass(frozen=True)
 class CropOptions:
-    """How every line is cut: `crop` mask or rect, rotated level or not, and the IIIF size segment."""
+    """How every line is cut: `crop` mask or rect, rotated level or not, the IIIF size segment, the margin."""
 
     crop: str = "mask"
     deskew: bool = True
     size: str = "max"
+    margin: float = 0.0  # pixels the polygon is grown by (mitred) before it is cut
 
 
 @dataclass(frozen=True)
 class CropRequest:
-    """The URL path (below the IIIF base, `/{identifier}/...`), the clockwise rotation and the box it cuts."""
+    """The URL path (below the IIIF base, `/{identifier}/...`), the clockwise rotation, the box it cuts and
+    the polygon it cuts (the line's, grown by the margin)."""
 
     path: str
     rotation: float
     bbox: tuple[int, int, int, int]
+    polygon: Ring
 
 
 def bounding_box(polygon: Ring) -> tuple[int, int, int, int]:
@@ -49,12 +54,23 @@ def polygon_region(polygon: Ring) -> str:
     return "poly:" + ",".join(format_decimal(round(value, 1)) for point in polygon for value in point)
 
 
+def grown(polygon: Ring, margin: float) -> Ring:
+    """The polygon grown outwards by `margin` pixels with mitred corners (as it is when the margin is 0)."""
+    if margin <= 0:
+        return polygon
+    outline = Polygon(polygon).buffer(margin, join_style="mitre", mitre_limit=2.0)
+    if outline.geom_type != "Polygon":
+        outline = max(outline.geoms, key=lambda part: part.area)
+    return tuple((float(x), float(y)) for x, y in outline.exterior.coords[:-1])
+
+
 def crop_request(identifier: str, polygon: Ring, options: CropOptions) -> CropRequest:
     """The request for one line: masked to its polygon or cut to its box, levelled when `deskew` is set."""
     if options.crop not in CROP_KINDS:
         raise ValueError(f"crop must be one of {', '.join(CROP_KINDS)}, not {options.crop!r}")
+    polygon = grown(polygon, options.margin)
     bbox = bounding_box(polygon)
     region = polygon_region(polygon) if options.crop == "mask" else ",".join(map(str, bbox))
     rotation = deskew_rotation(polygon) if options.deskew else 0.0
     path = f"/{quote(identifier, safe='')}/{region}/{options.size}/{format_decimal(rotation)}/default.png"
-    return CropRequest(path, rotation, bbox)
+    return CropRequest(path, rotation, bbox, polygon)

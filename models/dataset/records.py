@@ -23,12 +23,14 @@ Colour = tuple[int, int, int]
 
 @dataclass(frozen=True)
 class CropSettings:
-    """How the line crops were cut: masked to the polygon or its box, fill colour, deskew, IIIF size."""
+    """How the line crops were cut: masked to the polygon or its box, fill colour, deskew, IIIF size and
+    the pixels the polygon was grown by."""
 
     mask_polygon: bool = True
     background: Colour = (255, 255, 255)
     deskew: bool = True
     size: str = "max"
+    margin: float = 0.0
 
 
 @dataclass(frozen=True)
