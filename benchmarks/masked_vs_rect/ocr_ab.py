@@ -5,9 +5,10 @@
 
 Synthetic pages (known text, line polygons) are made once; two datasets are built from them in process by
 masked IIIF URL, the same lines and splits, one cut by the line's bounding rectangle and one by its polygon
-(both grown by the same margin and levelled the same way). A CRNN is trained on each; the shipped PP-OCRv4 recogniser and both CRNNs then
-read the held-out lines of both datasets. Writes `ab.json` and `ab.md` (CER, WER, exact match and the number
-of lines per cell, overall and per kind of line) into `--out`, and prints the table.
+(both grown by the same margin and levelled the same way). A CRNN is trained on each; the shipped PP-OCRv4
+recogniser and both CRNNs then read the held-out lines of both datasets. Writes `ab.json` and `ab.md` (CER,
+WER, exact match and the number of lines per cell, overall and per kind of line) into `--out`, and prints
+the table.
 """
 
 import argparse
