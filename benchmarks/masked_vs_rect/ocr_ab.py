@@ -1,7 +1,8 @@
 """The A/B: the same recognisers on the same held-out lines, cut by the rectangle and by the polygon mask.
 
     python -m benchmarks.masked_vs_rect.ocr_ab [--pages 40] [--seed 5] [--max-minutes 12]
-        [--config models/configs/stage2_base.yaml] [--out benchmarks/results/masked_vs_rect] [--work runs/ab]
+        [--config benchmarks/masked_vs_rect/crnn.yaml] [--out benchmarks/results/masked_vs_rect]
+        [--work runs/ab]
 
 Synthetic pages (known text, line polygons) are made once; two datasets are built from them in process by
 masked IIIF URL, the same lines and splits, one cut by the line's bounding rectangle and one by its polygon
@@ -127,7 +128,7 @@ def main() -> None:
     )
     parser.add_argument("--pages", type=int, default=40, help="synthetic pages (all splits)")
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--config", type=Path, default=Path("models/configs/stage2_base.yaml"))
+    parser.add_argument("--config", type=Path, default=Path("benchmarks/masked_vs_rect/crnn.yaml"))
     parser.add_argument("--max-minutes", type=float, default=12.0, help="training time of each CRNN")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/masked_vs_rect"))
