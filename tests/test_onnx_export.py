@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from ocr_onnx.export import ExportError, export_onnx, verify_onnx, write_manifest
-from ocr_onnx.manifest import CropRecipe, DbPostprocess, ManifestError, Normalisation, load_manifest
+from ocr_onnx.manifest import (
+    CropRecipe,
+    DbPostprocess,
+    ManifestError,
+    ModelManifest,
+    Normalisation,
+    load_manifest,
+)
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
 
 CHARSET = "abc"
@@ -99,44 +106,31 @@ def test_recognition_manifest_is_served_by_the_registry(
     assert len(best) == 11 and recognizer.recognize([line])[0].text == expected
 
 
+def detection_manifest(target: Path, model_file: Path, **parts: object) -> ModelManifest:
+    """A detection manifest of `model_file` with the given DB / class parts."""
+    return write_manifest(
+        target,
+        name="d",
+        version="1",
+        task="detection",
+        model_file=model_file,
+        input_size=64,
+        normalisation=HALF,
+        **parts,
+    )  # type: ignore[arg-type]
+
+
 def test_manifest_checksum_and_required_parts(exported: tuple[torch.nn.Module, Path], tmp_path: Path) -> None:
     _, path = exported
     with pytest.raises(ManifestError, match="DB"):
-        write_manifest(
-            tmp_path / "det.json",
-            name="d",
-            version="1",
-            task="detection",
-            model_file=path,
-            input_size=64,
-            normalisation=HALF,
-        )
-    manifest = write_manifest(
-        tmp_path / "det.json",
-        name="d",
-        version="1",
-        task="detection",
-        model_file=path,
-        input_size=64,
-        normalisation=HALF,
-        classes=("line",),
-        db=DbPostprocess(0.3, 1.5),
-    )
-    assert load_manifest(tmp_path / "det.json").db == DbPostprocess(0.3, 1.5)
+        detection_manifest(tmp_path / "det.json", path)
+    db = DbPostprocess(0.3, 1.5)
+    manifest = detection_manifest(tmp_path / "det.json", path, classes=("line",), db=db)
+    assert load_manifest(tmp_path / "det.json").db == db
     assert manifest.verify().resolve() == path.resolve()
     copy = tmp_path / "model.onnx"
     copy.write_bytes(path.read_bytes())
-    copied = write_manifest(
-        tmp_path / "det2.json",
-        name="d",
-        version="1",
-        task="detection",
-        model_file=copy,
-        input_size=64,
-        normalisation=HALF,
-        classes=("line",),
-        db=DbPostprocess(0.3, 1.5),
-    )
+    copied = detection_manifest(tmp_path / "det2.json", copy, classes=("line",), db=db)
     copy.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(ManifestError, match="sha256"):
         copied.verify()
