@@ -1,13 +1,14 @@
 """Stage 2: text of line crops from a CTC recognition model, read in batches of similar width."""
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
-from .manifest import ManifestError, ModelManifest
+from .manifest import ManifestError, ModelManifest, Normalisation
 
 BLANK = 0  # the CTC blank's class index
 
@@ -51,11 +52,8 @@ class TextRecognizer:
 
     def _read(self, crops: list[np.ndarray]) -> list[Recognition]:
         """One network run over crops scaled to the model's height and padded to the widest."""
-        widths = [math.ceil(self._height * crop.shape[1] / crop.shape[0]) for crop in crops]
-        tensor = np.zeros((len(crops), 3, self._height, max(widths)), np.float32)
-        for slot, (crop, width) in enumerate(zip(crops, widths, strict=True)):
-            resized = cv2.resize(crop, (width, self._height), interpolation=cv2.INTER_LINEAR)
-            tensor[slot, :, :, :width] = self.manifest.normalisation.apply(resized)
+        scaled = [scaled_to_height(crop, self._height) for crop in crops]
+        tensor = batch_array(scaled, self.manifest.normalisation)
         probabilities = self._session.run(None, {self._input: tensor})[0]
         return [self._decode(sequence) for sequence in probabilities]
 
@@ -68,6 +66,22 @@ class TextRecognizer:
             return Recognition("", 0.0)
         text = "".join(self.charset[index] for index in best[keep]).strip()
         return Recognition(text, round(float(probabilities.max(axis=1)[keep].mean()), 4))
+
+
+def scaled_to_height(crop: np.ndarray, height: int) -> np.ndarray:
+    """The crop `height` pixels tall and `ceil(height * w / h)` wide (at least 1), bilinear."""
+    width = max(1, math.ceil(height * crop.shape[1] / crop.shape[0]))
+    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
+def batch_array(images: Sequence[np.ndarray], normalisation: Normalisation) -> np.ndarray:
+    """(N, 3, H, widest W) float32: each (H, W, 3) uint8 image (one height) normalised, zeros to its right."""
+    tensor = np.zeros(
+        (len(images), 3, images[0].shape[0], max(image.shape[1] for image in images)), np.float32
+    )
+    for slot, image in enumerate(images):
+        tensor[slot, :, :, : image.shape[1]] = normalisation.apply(image)
+    return tensor
 
 
 def _charset(session: ort.InferenceSession, manifest: ModelManifest) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ import random
 import cv2
 import numpy as np
 
-from .line_batches import scaled_to_height
+from ocr_onnx.recognition import scaled_to_height
 
 MAX_MARGIN = 3  # pixels added on each side, at most
 WIDTH_SCALE = (0.85, 1.15)

@@ -1,18 +1,17 @@
 """Dataset lines as network input, made the way `ocr_onnx.recognition.TextRecognizer` makes it: each crop
 scaled to the model's height keeping its aspect, normalised, right-padded with zeros to the batch's widest."""
 
-import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
 from models.dataset.records import DatasetInfo, LineRecord, load_crop
 from ocr_onnx.manifest import Normalisation
+from ocr_onnx.recognition import batch_array, scaled_to_height
 
 from .charset import normalise_text
 
@@ -23,12 +22,6 @@ class LineSample:
 
     pixels: np.ndarray
     text: str
-
-
-def scaled_to_height(crop: np.ndarray, height: int) -> np.ndarray:
-    """The crop `height` pixels tall, width `ceil(height * w / h)`, bilinear (the server's rule)."""
-    width = max(1, math.ceil(height * crop.shape[1] / crop.shape[0]))
-    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def load_samples(
@@ -45,12 +38,8 @@ def load_samples(
 
 
 def batch_tensor(images: Sequence[np.ndarray], normalisation: Normalisation) -> torch.Tensor:
-    """(N, 3, H, widest W) float32: each (H, W, 3) uint8 image normalised, zeros to its right."""
-    height = images[0].shape[0]
-    tensor = np.zeros((len(images), 3, height, max(image.shape[1] for image in images)), np.float32)
-    for slot, image in enumerate(images):
-        tensor[slot, :, :, : image.shape[1]] = normalisation.apply(image)
-    return torch.from_numpy(tensor)
+    """(N, 3, H, widest W) float32, as the server's recogniser batches its crops."""
+    return torch.from_numpy(batch_array(images, normalisation))
 
 
 def width_batches(
