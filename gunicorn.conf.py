@@ -26,9 +26,11 @@ bind = f"{env_text('IIIF_HOST', '127.0.0.1')}:{env_int('IIIF_PORT', 8000)}"
 timeout = env_int("IIIF_WORKER_TIMEOUT", 180)
 graceful_timeout = 30  # on restart or SIGTERM, requests in flight get this long to finish
 keepalive = 5  # seconds an idle keep-alive connection stays open (behind a proxy that reuses them)
-# Restart each worker after about this many requests (jitter so they do not all restart at once), which
-# bounds memory growth from libvips and ONNX Runtime arenas.
-max_requests = env_int("IIIF_MAX_REQUESTS", 2000)
+# With IIIF_MAX_REQUESTS > 0 each worker is replaced after about that many requests (jitter so they do not
+# all restart at once), bounding memory growth from libvips and ONNX Runtime arenas. Off by default: every
+# cache is bounded, and a new worker starts with cold caches, reloads its models and drops its keep-alive
+# connections (at 2000, workers serving cached tiles restarted every second or two; benchmarks/peers).
+max_requests = env_int("IIIF_MAX_REQUESTS", 0)
 max_requests_jitter = max_requests // 10
 accesslog = None  # the app logs one line per request itself (iiif_server.access)
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # heartbeat off slow container disks

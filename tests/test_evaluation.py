@@ -18,6 +18,7 @@ from models.dataset.records import CropSettings, DatasetInfo, LineRecord, safe_n
 from models.evaluation import text_metrics
 from models.evaluation.detection_metrics import PageDetections, detection_scores
 from models.evaluation.line_groups import line_groups, slant_group
+from models.evaluation.paired_bootstrap import cer_change_interval, character_edits
 from models.evaluation.reports import DPI, PANEL_INCHES, detection_table, plot_cer_by_group, text_table
 from models.evaluation.text_metrics import LineText, cer, grouped_scores, normalise, text_scores, wer
 
@@ -98,6 +99,26 @@ def test_corpus_scores_weigh_lines_by_length() -> None:
     assert scores.exact_match == pytest.approx(2 / 3)
     with pytest.raises(ValueError):
         text_scores([])
+
+
+def test_character_edits_agree_with_the_corpus_cer() -> None:
+    lines = [LineText("the cat", "the bat"), LineText("a  dog ", "a dg"), LineText("sun", "sunny")]
+    edits, lengths = character_edits(lines)
+    assert edits.tolist() == [1, 1, 2] and lengths.tolist() == [7, 5, 3]
+    assert edits.sum() / lengths.sum() == pytest.approx(text_scores(lines).cer)
+
+
+def test_cer_change_interval_is_paired_and_signed() -> None:
+    truth = [f"line number {i} of the page" for i in range(60)]
+    before = [LineText(t, t.replace("e", "c")) for t in truth]  # every line has errors
+    after = [LineText(t, t if i % 3 else t.replace("e", "c", 1)) for i, t in enumerate(truth)]
+    low, high = cer_change_interval(before, after)
+    assert low <= high < 0  # fewer errors after, on every resampling
+    assert cer_change_interval(before, before) == (0.0, 0.0)
+    worse_low, worse_high = cer_change_interval(after, before)
+    assert (worse_low, worse_high) == pytest.approx((-high, -low))
+    with pytest.raises(ValueError):
+        cer_change_interval(before, list(reversed(after)))
 
 
 def test_grouped_scores_order_numeric_groups() -> None:

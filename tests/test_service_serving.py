@@ -41,16 +41,19 @@ def test_the_config_reads_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IIIF_HOST", "0.0.0.0")
     monkeypatch.setenv("IIIF_PORT", "8080")
     monkeypatch.setenv("IIIF_PIXEL_THREADS", "2")
+    monkeypatch.setenv("IIIF_MAX_REQUESTS", "50000")
     config = runpy.run_path(str(CONF))
     assert config["workers"] == 5
     assert config["bind"] == "0.0.0.0:8080"
     assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
-    assert config["max_requests_jitter"] > 0
+    assert (config["max_requests"], config["max_requests_jitter"]) == (50000, 5000)
     assert config["graceful_timeout"] < config["timeout"]
 
 
 def test_by_default_one_worker_per_core_from_2_to_8(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IIIF_WORKERS", raising=False)
+    monkeypatch.delenv("IIIF_MAX_REQUESTS", raising=False)
     monkeypatch.setenv("IIIF_PIXEL_THREADS", "2")
     config = runpy.run_path(str(CONF))
     assert config["workers"] == max(2, min(config["cores"], 8))
+    assert config["max_requests"] == 0  # workers are not recycled: they would lose their caches

@@ -8,8 +8,9 @@ Synthetic pages (known text, line polygons) are made once; two datasets are buil
 masked IIIF URL, the same lines and splits, one cut by the line's bounding rectangle and one by its polygon
 (both grown by the same margin and levelled the same way). A CRNN is trained on each; the shipped PP-OCRv4
 recogniser and both CRNNs then read the held-out lines of both datasets. Writes `ab.json` and `ab.md` (CER,
-WER, exact match and the number of lines per cell, overall and per kind of line) into `--out`, and prints
-the table.
+WER, exact match and the number of lines per cell, overall and per kind of line, with a paired bootstrap
+95 % interval of the CER change) into `--out`, and prints the table. A CRNN already trained in `--work` with
+the same config is kept.
 """
 
 import argparse
@@ -26,6 +27,7 @@ from models.dataset.fetcher import IN_PROCESS, CropFetcher, in_process_transport
 from models.dataset.masked_url import CROP_KINDS, CropOptions
 from models.dataset.records import LineRecord, read_dataset
 from models.evaluation.line_groups import line_groups
+from models.evaluation.paired_bootstrap import cer_change_interval
 from models.evaluation.stage2_eval import read_lines
 from models.evaluation.text_metrics import LineText, TextScores, grouped_scores, text_scores
 from models.synthetic.pages import generate_pages
@@ -62,16 +64,22 @@ def train_crnns(
     datasets: dict[str, Path], config: Path, out: Path, max_minutes: float, device: str
 ) -> dict[str, Path]:
     """A CRNN trained on each dataset with the same config; their manifests by crop kind."""
-    from models.stage2.train import run
+    from models.stage2.train import MANIFEST, METRICS, run
 
     manifests = {}
     base = yaml.safe_load(config.read_text(encoding="utf-8"))
     for kind, folder in datasets.items():
         settings = {**base, "name": f"crnn-ab-{kind}", "data": {"dataset": str(folder.resolve())}}
         settings["training"] = {**base.get("training", {}), "max_minutes": max_minutes}
-        written = out / f"stage2-{kind}.yaml"
-        written.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
-        manifests[kind] = run(written, out / f"crnn-{kind}", device)
+        text = yaml.safe_dump(settings, sort_keys=False)
+        written, trained = out / f"stage2-{kind}.yaml", out / f"crnn-{kind}"
+        finished = (trained / METRICS).is_file() and written.is_file()
+        if finished and written.read_text(encoding="utf-8") == text:
+            print(f"{kind} CRNN: kept from an earlier run with the same config ({trained})")
+            manifests[kind] = trained / MANIFEST
+            continue
+        written.write_text(text, encoding="utf-8")
+        manifests[kind] = run(written, trained, device)
     return manifests
 
 
@@ -82,6 +90,7 @@ def score_cells(recognisers: dict[str, Path], datasets: dict[str, Path]) -> dict
     cells: dict[str, dict[str, dict]] = {}
     for name, manifest in recognisers.items():
         recognizer = ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
+        read_by_kind: dict[str, dict[str, list[LineText]]] = {}
         for kind, (folder, by_id) in tests.items():
             info, _ = read_dataset(folder)
             records = [by_id[line] for line in sorted(shared)]
@@ -90,12 +99,21 @@ def score_cells(recognisers: dict[str, Path], datasets: dict[str, Path]) -> dict
                 LineText(r.text, result.text, line_groups(r.properties, r.region_type, r.polygon))
                 for r, result in zip(records, read, strict=True)
             ]
-            groups = grouped_scores(lines).get(GROUPING, {})
+            read_by_kind[kind] = {"all": lines, **_members(lines)}
             cells.setdefault(name, {})[kind] = {
-                "all": asdict(text_scores(lines)),
-                **{group: asdict(scores) for group, scores in groups.items()},
+                group: asdict(text_scores(members)) for group, members in read_by_kind[kind].items()
             }
+        cells[name]["cer_change_95"] = {
+            group: cer_change_interval(rect, read_by_kind["mask"][group])
+            for group, rect in read_by_kind["rect"].items()
+        }
     return cells
+
+
+def _members(lines: list[LineText]) -> dict[str, list[LineText]]:
+    """The lines of each kind (straight, slanted, rotated, curved), in the order grouped_scores gives."""
+    order = grouped_scores(lines).get(GROUPING, {})
+    return {group: [line for line in lines if line.groups.get(GROUPING) == group] for group in order}
 
 
 def _test_lines(folder: Path) -> tuple[Path, dict[str, LineRecord]]:
@@ -106,17 +124,19 @@ def _test_lines(folder: Path) -> tuple[Path, dict[str, LineRecord]]:
 def table(cells: dict[str, dict[str, dict]]) -> str:
     """Markdown: one row per recogniser and kind of line, rectangle and mask side by side."""
     rows = [
-        "| recogniser | lines | n | CER rect | CER mask | change | WER rect | WER mask | exact rect "
-        "| exact mask |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| recogniser | lines | n | CER rect | CER mask | change | mask - rect, 95 % CI | WER rect "
+        "| WER mask | exact rect | exact mask |",
+        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for name, by_kind in cells.items():
         for group in by_kind["rect"]:
             rect, mask = TextScores(**by_kind["rect"][group]), TextScores(**by_kind["mask"][group])
             change = f"{(mask.cer - rect.cer) / rect.cer:+.0%}" if rect.cer else "n/a"
+            low, high = by_kind["cer_change_95"][group]
             rows.append(
                 f"| {name} | {group} | {rect.lines} | {rect.cer:.4f} | {mask.cer:.4f} | {change} | "
-                f"{rect.wer:.4f} | {mask.wer:.4f} | {rect.exact_match:.1%} | {mask.exact_match:.1%} |"
+                f"{low:+.4f} to {high:+.4f} | {rect.wer:.4f} | {mask.wer:.4f} | {rect.exact_match:.1%} "
+                f"| {mask.exact_match:.1%} |"
             )
     return "\n".join(rows)
 

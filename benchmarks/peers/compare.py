@@ -5,8 +5,10 @@
 
 Servers, all started and stopped here, each on a free port of 127.0.0.1:
 
-- `project-w2` / `project-w1`: `iiif-server serve --workers 2` (gunicorn, 2 uvicorn workers: the core
-  count) and `--workers 1` (uvicorn), default settings (JPEG quality 85), reading `page.tif`.
+- `project-w2`: `iiif-server serve --workers 2` (gunicorn, 2 uvicorn workers: the core count), default
+  settings (JPEG quality 85), reading `page.tif`; `project-w2-nocache`: the same with the encoded-image
+  cache off (`IIIF_RENDER_CACHE_MB=0`: every answer decoded, cut, scaled and encoded again); `project-w1`
+  (not in the default list): `--workers 1` (uvicorn).
 - `iipimage`: Debian's `iipsrv.fcgi` behind lighttpd's FastCGI module, 2 processes (`max-procs`),
   JPEG_QUALITY=85, other settings left at their defaults, reading the same `page.tif`.
 - `reference`: PyPI `iiif` 1.0.10 (`iiif_testserver.py`, its Flask server, PIL manipulator, API 3.0),
@@ -30,6 +32,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -51,8 +54,10 @@ VIEWPORT = (1280, 800)
 RECT = "500,1580,5000,1200"
 POLY = "poly:500,1700,5500,1580,5500,2660,500,2780"  # bounding box: RECT
 WORKLOADS = ("tiles256", "tiles512", "full1000", "rect", "mask", "info")
+PROJECT = re.compile(r"project-w(?P<workers>\d+)(?P<nocache>-nocache)?")
 LABELS = {
     "project-w2": "this project, 2 workers",
+    "project-w2-nocache": "this project, 2 workers, no render cache",
     "project-w1": "this project, 1 worker",
     "iipimage": "IIPImage 1.1 (lighttpd, 2 procs)",
     "reference": "iiif 1.0.10 reference (Flask, PIL)",
@@ -231,10 +236,14 @@ def make_servers(data: Path, scratch: Path, names: list[str], iip_procs: int) ->
     servers = []
     for name in names:
         port = free_port()
-        if name.startswith("project-w"):
+        if match := PROJECT.fullmatch(name):
             command = [project, "serve", "--host", "127.0.0.1", "--port", str(port), "--images", str(data)]
-            command += ["--workers", name[-1]]
-            servers.append(Server(name, command, port, "/iiif/3/page/"))
+            command += ["--workers", match["workers"]]
+            if match["nocache"]:  # every image rendered and encoded again; info.json is the same
+                env, workloads = {"IIIF_RENDER_CACHE_MB": "0"}, tuple(w for w in WORKLOADS if w != "info")
+                servers.append(Server(name, command, port, "/iiif/3/page/", env, workloads))
+            else:
+                servers.append(Server(name, command, port, "/iiif/3/page/"))
         elif name == "iipimage":
             config = lighttpd_config(scratch, port, iip_procs)
             base = f"/fcgi-bin/iipsrv.fcgi?IIIF={data / 'page.tif'}/"
@@ -335,23 +344,21 @@ def ratio(a: float | None, b: float | None) -> str:
 
 def markdown(results: dict, servers: list[str], clients_list: list[int], meta: str) -> str:
     """The throughput table with ratios, the latency table and the mask/rectangle table."""
-    ours = "project-w2" if "project-w2" in servers else servers[0]
+    project = [s for s in servers if s.startswith("project")]
+    pairs = [(s, peer) for peer in ("iipimage", "reference") for s in project]
 
     def get(w, c, s, key="rps"):
         cell = results.get((w, c, s))
         return cell[key] if cell else None
 
     head = "| workload | clients | " + " | ".join(f"{s} req/s" for s in servers)
-    head += f" | {ours} / iipimage | {ours} / reference |"
+    head += "".join(f" | {s} / {peer}" for s, peer in pairs) + " |"
     lines = [meta, "", "Requests per second (median of the rounds) and ratios:", "", head]
-    lines.append("|---|---:|" + "---:|" * (len(servers) + 2))
+    lines.append("|---|---:|" + "---:|" * (len(servers) + len(pairs)))
     for w in WORKLOADS:
         for c in clients_list:
             cells = [f"{get(w, c, s):.1f}" if get(w, c, s) else "-" for s in servers]
-            ratios = [
-                ratio(get(w, c, ours), get(w, c, "iipimage")),
-                ratio(get(w, c, ours), get(w, c, "reference")),
-            ]
+            ratios = [ratio(get(w, c, s), get(w, c, peer)) for s, peer in pairs]
             lines.append(f"| {w} | {c} | " + " | ".join(cells + ratios) + " |")
     lines += ["", "Latency p50 / p99 in ms (medians of the rounds):", ""]
     lines.append("| workload | clients | " + " | ".join(servers) + " |")
@@ -363,7 +370,6 @@ def markdown(results: dict, servers: list[str], clients_list: list[int], meta: s
                 for s in servers
             ]
             lines.append(f"| {w} | {c} | " + " | ".join(cells) + " |")
-    project = [s for s in servers if s.startswith("project")]
     if project:
         lines += [
             "",
@@ -424,7 +430,7 @@ def main() -> None:
     )
     parser.add_argument("--data", type=Path, default=BENCH / ".data")
     parser.add_argument("--results", type=Path, default=BENCH / "results")
-    parser.add_argument("--servers", default="project-w2,project-w1,iipimage,reference")
+    parser.add_argument("--servers", default="project-w2,project-w2-nocache,iipimage,reference")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=2, help="seconds per measured run")
