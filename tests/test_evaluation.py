@@ -112,13 +112,24 @@ def test_cer_change_interval_is_paired_and_signed() -> None:
     truth = [f"line number {i} of the page" for i in range(60)]
     before = [LineText(t, t.replace("e", "c")) for t in truth]  # every line has errors
     after = [LineText(t, t if i % 3 else t.replace("e", "c", 1)) for i, t in enumerate(truth)]
-    low, high = cer_change_interval(before, after)
+    low, high = cer_change_interval([before], [after])
     assert low <= high < 0  # fewer errors after, on every resampling
-    assert cer_change_interval(before, before) == (0.0, 0.0)
-    worse_low, worse_high = cer_change_interval(after, before)
-    assert (worse_low, worse_high) == pytest.approx((-high, -low))
+    assert cer_change_interval([before], [before]) == (0.0, 0.0)
+    assert cer_change_interval([after], [before]) == pytest.approx((-high, -low))
     with pytest.raises(ValueError):
-        cer_change_interval(before, list(reversed(after)))
+        cer_change_interval([before], [list(reversed(after))])
+
+
+def test_cer_change_interval_averages_the_readings_of_each_side() -> None:
+    truth = [f"word{i:02d} word" for i in range(40)]  # all of one length
+    perfect = [LineText(t, t) for t in truth]
+    one_edit = [LineText(t, t[:-1]) for t in truth]
+    two_edits = [LineText(t, t[:-2]) for t in truth]
+    # One edit on every line, either way: every resampling gives the same change, one edit per line.
+    expected = 40 / sum(len(t) for t in truth)
+    assert cer_change_interval([perfect], [one_edit]) == pytest.approx((expected, expected))
+    averaged = cer_change_interval([perfect, perfect], [perfect, two_edits])
+    assert averaged == pytest.approx((expected, expected))
 
 
 def test_grouped_scores_order_numeric_groups() -> None:

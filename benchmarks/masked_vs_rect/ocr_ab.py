@@ -1,12 +1,13 @@
 """The A/B: the same recognisers on the same held-out lines, cut by the rectangle and by the polygon mask.
 
-    python -m benchmarks.masked_vs_rect.ocr_ab [--pages 40] [--seed 5] [--max-minutes 12]
+    python -m benchmarks.masked_vs_rect.ocr_ab [--pages 40] [--seed 5] [--seeds 0,1,2] [--max-minutes 11]
         [--config benchmarks/masked_vs_rect/crnn.yaml] [--out benchmarks/results/masked_vs_rect]
         [--work runs/ab]
 
 Synthetic pages (known text, line polygons) are made once; two datasets are built from them in process by
 masked IIIF URL, the same lines and splits, one cut by the line's bounding rectangle and one by its polygon
-(both grown by the same margin and levelled the same way). A CRNN is trained on each; the shipped PP-OCRv4
+(both grown by the same margin and levelled the same way). A CRNN is trained on each, once per training
+seed (`--seeds`: how much of a difference is the luck of one training run); the shipped PP-OCRv4
 recogniser and both CRNNs then read the held-out lines of both datasets. Writes `ab.json` and `ab.md` (CER,
 WER, exact match and the number of lines per cell, overall and per kind of line, with a paired bootstrap
 95 % interval of the CER change) into `--out`, and prints the table. A CRNN already trained in `--work` with
@@ -16,6 +17,7 @@ the same config is kept.
 import argparse
 import asyncio
 import json
+import statistics
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -35,6 +37,8 @@ from ocr_onnx.manifest import MANIFEST_DIR
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
 
 SHIPPED = "PP-OCRv4 (shipped, trained on rectangles)"
+CRNN = {"rect": "CRNN trained on rectangle crops", "mask": "CRNN trained on masked crops"}
+MATCHED = "each CRNN on the crops it was trained on"
 GROUPING = "synthetic.kind"
 SPLITS = {"train": 0.7, "val": 0.1, "test": 0.2}  # by page: a fifth of the pages are held out
 MARGIN = 4.0  # pixels around each line polygon: PP-OCRv4 drops the spaces of tighter crops
@@ -61,52 +65,91 @@ async def _build(
 
 
 def train_crnns(
-    datasets: dict[str, Path], config: Path, out: Path, max_minutes: float, device: str
-) -> dict[str, Path]:
-    """A CRNN trained on each dataset with the same config; their manifests by crop kind."""
+    datasets: dict[str, Path], config: Path, out: Path, max_minutes: float, device: str, seeds: Sequence[int]
+) -> dict[str, list[Path]]:
+    """A CRNN per dataset and training seed, the same config otherwise; their manifests by crop kind, in seed
+    order. A CRNN already trained in `out` with the same config is kept."""
     from models.stage2.train import MANIFEST, METRICS, run
 
-    manifests = {}
+    manifests: dict[str, list[Path]] = {kind: [] for kind in datasets}
     base = yaml.safe_load(config.read_text(encoding="utf-8"))
-    for kind, folder in datasets.items():
-        settings = {**base, "name": f"crnn-ab-{kind}", "data": {"dataset": str(folder.resolve())}}
-        settings["training"] = {**base.get("training", {}), "max_minutes": max_minutes}
-        text = yaml.safe_dump(settings, sort_keys=False)
-        written, trained = out / f"stage2-{kind}.yaml", out / f"crnn-{kind}"
-        finished = (trained / METRICS).is_file() and written.is_file()
-        if finished and written.read_text(encoding="utf-8") == text:
-            print(f"{kind} CRNN: kept from an earlier run with the same config ({trained})")
-            manifests[kind] = trained / MANIFEST
-            continue
-        written.write_text(text, encoding="utf-8")
-        manifests[kind] = run(written, trained, device)
+    for seed in seeds:
+        for kind, folder in datasets.items():
+            settings = {**base, "name": f"crnn-ab-{kind}", "data": {"dataset": str(folder.resolve())}}
+            settings["training"] = {**base.get("training", {}), "max_minutes": max_minutes, "seed": seed}
+            text = yaml.safe_dump(settings, sort_keys=False)
+            written, trained = out / f"stage2-{kind}-seed{seed}.yaml", out / f"crnn-{kind}-seed{seed}"
+            finished = (trained / METRICS).is_file() and written.is_file()
+            if finished and written.read_text(encoding="utf-8") == text:
+                print(f"{kind} CRNN, seed {seed}: kept from an earlier run with the same config ({trained})")
+                manifests[kind].append(trained / MANIFEST)
+                continue
+            written.write_text(text, encoding="utf-8")
+            manifests[kind].append(run(written, trained, device))
     return manifests
 
 
-def score_cells(recognisers: dict[str, Path], datasets: dict[str, Path]) -> dict[str, dict[str, dict]]:
-    """Every recogniser on the held-out lines that both datasets have, cut each way."""
+# recogniser -> crop kind -> kind of line -> one reading of those lines per trained model (training seed)
+Readings = dict[str, dict[str, dict[str, list[list[LineText]]]]]
+
+
+def read_test_lines(recognisers: dict[str, list[Path]], datasets: dict[str, Path]) -> Readings:
+    """Every recogniser (each of its trained models) on the held-out lines both datasets have, cut each way,
+    all and by kind of line."""
     tests = {kind: _test_lines(folder) for kind, folder in datasets.items()}
-    shared = set.intersection(*(set(records) for _, records in tests.values()))
-    cells: dict[str, dict[str, dict]] = {}
-    for name, manifest in recognisers.items():
-        recognizer = ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
-        read_by_kind: dict[str, dict[str, list[LineText]]] = {}
-        for kind, (folder, by_id) in tests.items():
-            info, _ = read_dataset(folder)
-            records = [by_id[line] for line in sorted(shared)]
-            read = read_lines(folder, info, records, recognizer)
-            lines = [
-                LineText(r.text, result.text, line_groups(r.properties, r.region_type, r.polygon))
-                for r, result in zip(records, read, strict=True)
+    shared = sorted(set.intersection(*(set(records) for _, records in tests.values())))
+    readings: Readings = {}
+    for name, manifests in recognisers.items():
+        for manifest in manifests:
+            recognizer = ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
+            for kind, (folder, by_id) in tests.items():
+                info, _ = read_dataset(folder)
+                records = [by_id[line] for line in shared]
+                read = read_lines(folder, info, records, recognizer)
+                lines = [
+                    LineText(r.text, result.text, line_groups(r.properties, r.region_type, r.polygon))
+                    for r, result in zip(records, read, strict=True)
+                ]
+                by_group = readings.setdefault(name, {}).setdefault(kind, {})
+                for group, members in {"all": lines, **_members(lines)}.items():
+                    by_group.setdefault(group, []).append(members)
+    return readings
+
+
+def mean_scores(runs: Sequence[Sequence[LineText]]) -> TextScores:
+    """The scores of several readings of the same lines, averaged."""
+    scores = [text_scores(run) for run in runs]
+    return TextScores(
+        scores[0].lines,
+        *(statistics.fmean(getattr(s, key) for s in scores) for key in ("cer", "wer", "exact_match")),
+    )
+
+
+def compare(rect: dict[str, list[list[LineText]]], mask: dict[str, list[list[LineText]]]) -> dict[str, dict]:
+    """Scores of the two readings by kind of line, averaged over the trained models, the 95 % interval of the
+    CER change, and the relative change of each model pair (seed)."""
+    return {
+        "rect": {group: asdict(mean_scores(runs)) for group, runs in rect.items()},
+        "mask": {group: asdict(mean_scores(runs)) for group, runs in mask.items()},
+        "cer_change_95": {group: cer_change_interval(runs, mask[group]) for group, runs in rect.items()},
+        "cer_change_by_seed": {
+            group: [
+                _relative(text_scores(r).cer, text_scores(m).cer)
+                for r, m in zip(runs, mask[group], strict=True)
             ]
-            read_by_kind[kind] = {"all": lines, **_members(lines)}
-            cells.setdefault(name, {})[kind] = {
-                group: asdict(text_scores(members)) for group, members in read_by_kind[kind].items()
-            }
-        cells[name]["cer_change_95"] = {
-            group: cer_change_interval(rect, read_by_kind["mask"][group])
-            for group, rect in read_by_kind["rect"].items()
-        }
+            for group, runs in rect.items()
+        },
+    }
+
+
+def _relative(before: float, after: float) -> float | None:
+    return (after - before) / before if before else None
+
+
+def score_cells(readings: Readings) -> dict[str, dict[str, dict]]:
+    """Each recogniser on rectangle against masked crops; then each CRNN on the crops it was trained on."""
+    cells = {name: compare(by_kind["rect"], by_kind["mask"]) for name, by_kind in readings.items()}
+    cells[MATCHED] = compare(readings[CRNN["rect"]]["rect"], readings[CRNN["mask"]]["mask"])
     return cells
 
 
@@ -124,21 +167,25 @@ def _test_lines(folder: Path) -> tuple[Path, dict[str, LineRecord]]:
 def table(cells: dict[str, dict[str, dict]]) -> str:
     """Markdown: one row per recogniser and kind of line, rectangle and mask side by side."""
     rows = [
-        "| recogniser | lines | n | CER rect | CER mask | change | mask - rect, 95 % CI | WER rect "
-        "| WER mask | exact rect | exact mask |",
-        "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| recogniser | lines | n | CER rect | CER mask | change | mask - rect, 95 % CI | change by seed "
+        "| WER rect | WER mask | exact rect | exact mask |",
+        "|---|---|---:|---:|---:|---:|---|---|---:|---:|---:|---:|",
     ]
     for name, by_kind in cells.items():
         for group in by_kind["rect"]:
             rect, mask = TextScores(**by_kind["rect"][group]), TextScores(**by_kind["mask"][group])
-            change = f"{(mask.cer - rect.cer) / rect.cer:+.0%}" if rect.cer else "n/a"
             low, high = by_kind["cer_change_95"][group]
+            by_seed = ", ".join(_percent(c) for c in by_kind["cer_change_by_seed"][group])
             rows.append(
-                f"| {name} | {group} | {rect.lines} | {rect.cer:.4f} | {mask.cer:.4f} | {change} | "
-                f"{low:+.4f} to {high:+.4f} | {rect.wer:.4f} | {mask.wer:.4f} | {rect.exact_match:.1%} "
-                f"| {mask.exact_match:.1%} |"
+                f"| {name} | {group} | {rect.lines} | {rect.cer:.4f} | {mask.cer:.4f} | "
+                f"{_percent(_relative(rect.cer, mask.cer))} | {low:+.4f} to {high:+.4f} | {by_seed} | "
+                f"{rect.wer:.4f} | {mask.wer:.4f} | {rect.exact_match:.1%} | {mask.exact_match:.1%} |"
             )
     return "\n".join(rows)
+
+
+def _percent(change: float | None) -> str:
+    return "n/a" if change is None else f"{change:+.0%}"
 
 
 def main() -> None:
@@ -149,8 +196,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=40, help="synthetic pages (all splits)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--config", type=Path, default=Path("benchmarks/masked_vs_rect/crnn.yaml"))
-    parser.add_argument("--max-minutes", type=float, default=12.0, help="training time of each CRNN")
+    parser.add_argument("--max-minutes", type=float, default=11.0, help="most training time of each CRNN")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--seeds",
+        type=lambda text: [int(seed) for seed in text.split(",")],
+        default=[0, 1, 2],
+        help="training seeds: one CRNN per crop kind and seed (default 0,1,2)",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/masked_vs_rect"))
     parser.add_argument("--work", type=Path, default=Path("runs/ab"), help="pages, datasets and models")
     args = parser.parse_args()
@@ -160,18 +213,18 @@ def main() -> None:
     if not any(pages.glob("*.page.xml")):
         generate_pages(pages, args.pages, args.seed)
     datasets = build_datasets(pages, work, args.seed)
-    manifests = train_crnns(datasets, args.config, work, args.max_minutes, args.device)
+    manifests = train_crnns(datasets, args.config, work, args.max_minutes, args.device, args.seeds)
     recognisers = {
-        SHIPPED: MANIFEST_DIR / "ppocrv4_rec.json",
-        "CRNN trained on rectangle crops": manifests["rect"],
-        "CRNN trained on masked crops": manifests["mask"],
+        SHIPPED: [MANIFEST_DIR / "ppocrv4_rec.json"],
+        **{name: manifests[k] for k, name in CRNN.items()},
     }
-    cells = score_cells(recognisers, datasets)
+    cells = score_cells(read_test_lines(recognisers, datasets))
     markdown = table(cells)
     counts = {kind: read_dataset(folder)[0].counts for kind, folder in datasets.items()}
     report = {
         "pages": args.pages,
         "seed": args.seed,
+        "training_seeds": args.seeds,
         "config": str(args.config),
         "counts": counts,
         "cells": cells,
