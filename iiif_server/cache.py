@@ -101,9 +101,13 @@ class NamedCache:
         await anyio.to_thread.run_sync(self.set, key, value)
 
     def stats(self) -> dict[str, Any]:
-        lookups = self.hits + self.misses
-        rate = round(self.hits / lookups, 4) if lookups else None
-        return {"hits": self.hits, "misses": self.misses, "hit_rate": rate, "ttl_s": self.ttl}
+        return {**hit_stats(self.hits, self.misses), "ttl_s": self.ttl}
+
+
+def hit_stats(hits: int, misses: int) -> dict[str, int | float | None]:
+    """Hits, misses and the hit rate (None before the first lookup) of a cache, for `/metrics/cache`."""
+    lookups = hits + misses
+    return {"hits": hits, "misses": misses, "hit_rate": round(hits / lookups, 4) if lookups else None}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ import threading
 
 from cachetools import LRUCache
 
+from .cache import hit_stats
+
 
 class RenderedImages:
     """A thread-safe LRU of encoded bodies bounded in bytes; bodies above `max_item_bytes` are not kept."""
@@ -30,10 +32,8 @@ class RenderedImages:
 
     def stats(self) -> dict[str, int | float | None]:
         """Hits, misses, hit rate and the bytes held."""
-        lookups = self.hits + self.misses
         held = int(self._cache.currsize) if self._cache is not None else 0
-        rate = round(self.hits / lookups, 4) if lookups else None
-        return {"hits": self.hits, "misses": self.misses, "hit_rate": rate, "bytes": held}
+        return {**hit_stats(self.hits, self.misses), "bytes": held}
 
     def put(self, etag: str, body: bytes) -> None:
         """Keep `body` under `etag` when it is small enough."""
