@@ -4,6 +4,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from shapely import make_valid
 from shapely.geometry import Polygon, box
@@ -75,12 +76,17 @@ class PolygonRegion:
 
     def resolve(self, width: int, height: int) -> ResolvedRegion:
         """The polygon's bounding box with the polygon as the mask."""
-        rings = self.pixel_rings(width, height)
-        geometry = polygon_geometry(rings)
-        canonical = "poly:" + ";".join(
-            ",".join(f"{format_decimal(x)},{format_decimal(y)}" for x, y in r) for r in rings
-        )
-        return ResolvedRegion(bounding_box(geometry, width, height), canonical, PolygonMask(geometry))
+        return _resolved(self, width, height)
+
+
+@lru_cache(maxsize=256)  # a repeated polygon (a reloaded crop, a cached answer's ETag) skips shapely
+def _resolved(region: PolygonRegion, width: int, height: int) -> ResolvedRegion:
+    rings = region.pixel_rings(width, height)
+    geometry = polygon_geometry(rings)
+    canonical = "poly:" + ";".join(
+        ",".join(f"{format_decimal(x)},{format_decimal(y)}" for x, y in r) for r in rings
+    )
+    return ResolvedRegion(bounding_box(geometry, width, height), canonical, PolygonMask(geometry))
 
 
 def polygon_parser(max_vertices: int):
