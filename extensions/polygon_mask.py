@@ -1,9 +1,11 @@
 """Rasterise a polygon at the output scale: a pixel is inside when its centre is inside (even-odd rule)."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyvips
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from iiif_server.region import Box
@@ -58,11 +60,17 @@ def rasterize_mask(geometry: BaseGeometry, box: Box, out_width: int, out_height:
 
 @dataclass(frozen=True)
 class PolygonMask:
-    """The core's RegionMask for a shapely (multi)polygon in full-image pixels (hashable by its geometry)."""
+    """The core's RegionMask for a shapely (multi)polygon in full-image pixels."""
 
     geometry: BaseGeometry
 
     def rasterize(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
-        """The mask as a one-band uchar pyvips image of the output size."""
-        mask = rasterize_mask(self.geometry, box, out_width, out_height)
-        return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy
+        """The mask as a one-band uchar pyvips image of the output size (the same object for a repeat)."""
+        return _mask_image(self.geometry.wkb, box, out_width, out_height)
+
+
+@lru_cache(maxsize=256)
+def _mask_image(wkb: bytes, box: Box, out_width: int, out_height: int) -> pyvips.Image:
+    """One image per repeated mask, so libvips' operation cache serves repeats as it does for rectangles."""
+    mask = rasterize_mask(shapely.from_wkb(wkb), box, out_width, out_height)
+    return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy

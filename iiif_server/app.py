@@ -28,7 +28,6 @@ from .health import healthz, readyz
 from .http_cache import is_not_modified, make_etag, validator_headers
 from .image_request import ImageRequest, parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
-from .mask_layers import MASK_LAYERS
 from .metrics import metrics_endpoint
 from .pipeline import render
 from .plan import ImagePlan, plan
@@ -222,8 +221,8 @@ async def index(request: Request) -> Response:
 async def cache_metrics(request: Request) -> Response:
     """Hits, misses and hit rates of the caches, and requests and breaker state per upstream host."""
     api: IIIFImageAPI = request.app.state.iiif
-    local = {"rendered": api.rendered.stats(), "mask_layers": MASK_LAYERS.stats()}
-    return JSONResponse({**api.remote.caches.stats(), **local, "upstreams": api.remote.client.stats()})
+    caches = {**api.remote.caches.stats(), "rendered": api.rendered.stats()}
+    return JSONResponse({**caches, "upstreams": api.remote.client.stats()})
 
 
 def create_app(settings: Settings | None = None, extensions: Sequence[Extension] = ()) -> Starlette:
@@ -231,7 +230,6 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     settings = settings or Settings.from_env()
     if settings.pixel_threads > 0:
         pyvips.concurrency_set(settings.pixel_threads)
-    MASK_LAYERS.resize(settings.mask_cache_mb << 20)
     source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
     caches = Caches(settings.cache)
     remote = RemoteSource(settings.upstream, caches)

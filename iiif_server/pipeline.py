@@ -5,9 +5,8 @@ import math
 import pyvips
 
 from .formats import ALPHA_FORMATS, WHITE, EncodeOptions, encode, fill_colour
-from .mask_layers import MASK_LAYERS
 from .plan import ImagePlan
-from .region import Box, RegionMask
+from .region import Box
 from .rotation import Rotation
 from .sources import Level, LevelOpener, SourceImage
 
@@ -66,27 +65,17 @@ def cut_and_scale(
 
 
 def apply_mask(
-    image: pyvips.Image,
-    mask: RegionMask,
-    box: Box,
-    transparent: bool,
-    background: tuple[int, int, int],
+    image: pyvips.Image, mask: pyvips.Image, transparent: bool, background: tuple[int, int, int]
 ) -> pyvips.Image:
     """Make pixels outside the mask transparent, or for formats without alpha fill them with `background`."""
-    width, height = image.width, image.height
     if not transparent:
         if image.hasalpha():
             image = image.flatten(background=fill_colour(image, background)).cast("uchar")
-        fill = tuple(int(v) for v in fill_colour(image, background))  # whole numbers: uchar bytes
-        layers = MASK_LAYERS.layers(mask, box, width, height, fill)
-        if layers is None:  # too large to keep: one pass over the one-band mask
-            return mask.rasterize(box, width, height).ifthenelse(image, list(fill))
-        return (image & layers.keep) | layers.outside
-    alpha = MASK_LAYERS.alpha(mask, box, width, height)
+        return mask.ifthenelse(image, fill_colour(image, background))
     if image.hasalpha():
-        kept = (image[image.bands - 1] * (alpha / 255.0)).cast("uchar")
-        return image.extract_band(0, n=image.bands - 1).bandjoin(kept)
-    return image.bandjoin(alpha)
+        alpha = (image[image.bands - 1] * (mask / 255.0)).cast("uchar")
+        return image.extract_band(0, n=image.bands - 1).bandjoin(alpha)
+    return image.bandjoin(mask)
 
 
 def rotate(
@@ -124,7 +113,8 @@ def build_image(
     transparent = plan.format in ALPHA_FORMATS
     image = cut_and_scale(source, handles, box, plan.width, plan.height)
     if plan.region.mask is not None:
-        image = apply_mask(image, plan.region.mask, box, transparent, background)
+        mask = plan.region.mask.rasterize(box, plan.width, plan.height)
+        image = apply_mask(image, mask, transparent, background)
     image = rotate(image, plan.rotation, transparent, background)
     return apply_quality(image, plan.quality)
 

@@ -26,8 +26,7 @@ class Box:
 
 
 class RegionMask(Protocol):
-    """A shape inside the region's box whose outside the pipeline makes transparent or filled. Hashable, and
-    equal masks rasterise alike: the pipeline keeps rasterised masks by mask (`mask_layers`)."""
+    """A shape inside the region's box whose outside the pipeline makes transparent or filled."""
 
     def rasterize(self, box: Box, out_width: int, out_height: int) -> "pyvips.Image":
         """A one-band uchar image of the output size: 255 inside the shape, 0 outside."""

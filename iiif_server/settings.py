@@ -39,7 +39,6 @@ class Settings:
     source_cache_size: int = 64
     render_cache_mb: int = 64
     render_cache_item_kb: int = 512
-    mask_cache_mb: int = 32
     cache_max_age: int = 86400
     jpeg_quality: int = 85
     webp_quality: int = 80
@@ -72,7 +71,6 @@ class Settings:
             source_cache_size=env_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
             render_cache_mb=env_int("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
             render_cache_item_kb=env_int("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
-            mask_cache_mb=env_int("IIIF_MASK_CACHE_MB", defaults.mask_cache_mb),
             cache_max_age=env_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
             jpeg_quality=env_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
             webp_quality=env_int("IIIF_WEBP_QUALITY", defaults.webp_quality),
