@@ -19,9 +19,11 @@ from starlette.testclient import TestClient
 
 from extensions.masking import masking_extension
 from extensions.polygon_mask import rasterize_mask
+from extensions.polygon_region import polygon_parser
 from extensions.server import create_server_app
 from iiif_server.app import create_app
 from iiif_server.convert import convert_to_pyramid
+from iiif_server.errors import IIIFError
 from iiif_server.region import Box
 from iiif_server.settings import Settings
 
@@ -472,3 +474,16 @@ def test_jpg_rotation_corners_use_bg(client: TestClient) -> None:
     """Corners of a 30 degree rotation in jpg take the `?bg` colour too."""
     pixels = decode(fetch(client, "0,0,200,100", rotation="30", tail="default.jpg?bg=0000ff").content)
     assert np.abs(pixels[0, 0].astype(int) - [0, 0, 255]).max() <= 12
+
+
+def test_a_repeated_polygon_is_resolved_once_per_image_size() -> None:
+    parse = polygon_parser(100)
+    region = parse("pct:10,10,50,10,30,40")
+    first = region.resolve(600, 400)
+    assert parse("pct:10,10,50,10,30,40").resolve(600, 400) is first  # equal regions share the work
+    other = region.resolve(300, 200)
+    assert other is not first and other.box.width * 2 == first.box.width
+    with pytest.raises(IIIFError):  # an error is not remembered as an answer
+        parse("10,10,20,20,30,30").resolve(600, 400)
+    with pytest.raises(IIIFError):
+        parse("10,10,20,20,30,30").resolve(600, 400)
