@@ -38,8 +38,8 @@ class UpstreamError(IIIFError):
         self.retry_after = retry_after
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A `Retry-After` header (seconds or an HTTP date) in seconds, capped at MAX_RETRY_AFTER."""
+def retry_after_seconds(value: str | None, cap: float = MAX_RETRY_AFTER) -> float | None:
+    """A `Retry-After` header (seconds or an HTTP date) in seconds, at most `cap`."""
     if not value:
         return None
     try:
@@ -49,7 +49,7 @@ def retry_after_seconds(value: str | None) -> float | None:
             seconds = parsedate_to_datetime(value).timestamp() - time()
         except (TypeError, ValueError):
             return None
-    return min(MAX_RETRY_AFTER, max(0.0, seconds))
+    return min(cap, max(0.0, seconds))
 
 
 class UpstreamClient:

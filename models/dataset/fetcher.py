@@ -1,18 +1,18 @@
 """Fetch line crops by URL from a IIIF server, or in process from an image folder, with retries."""
 
 import dataclasses
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
 
+from iiif_server.upstream_client import retry_after_seconds
+
 IN_PROCESS = "in-process"
 IIIF_PATH = "/iiif/3"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_RETRY_AFTER = 60.0
+MAX_RETRY_AFTER = 60.0  # a crop fetcher may wait longer than the server's own upstream client
 RETRIED_STATUSES = frozenset({429})  # besides every 5xx
 
 
@@ -51,25 +51,11 @@ def in_process_transport(images: Path) -> httpx.ASGITransport:
     return httpx.ASGITransport(app=create_server_app(settings, "masking"), raise_app_exceptions=False)
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header in seconds (delta seconds or an HTTP date), capped at MAX_RETRY_AFTER."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
-        except (TypeError, ValueError):
-            return None
-    return min(MAX_RETRY_AFTER, max(0.0, seconds))
-
-
 def check_response(response: httpx.Response) -> bytes:
     """The PNG body of a 200, or a FetchError with the status and the server's reason."""
     if response.status_code != 200:
         reason = response.text.strip()[:300] or response.reason_phrase
-        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        retry_after = retry_after_seconds(response.headers.get("retry-after"), MAX_RETRY_AFTER)
         raise FetchError(response.status_code, reason, retry_after)
     if not response.content.startswith(PNG_SIGNATURE):
         kind = response.headers.get("content-type", "no content type")
