@@ -116,9 +116,8 @@ def read_test_lines(recognisers: dict[str, list[Path]], datasets: dict[str, Path
     return readings
 
 
-def mean_scores(runs: Sequence[Sequence[LineText]]) -> TextScores:
+def mean_scores(scores: Sequence[TextScores]) -> TextScores:
     """The scores of several readings of the same lines, averaged."""
-    scores = [text_scores(run) for run in runs]
     return TextScores(
         scores[0].lines,
         *(statistics.fmean(getattr(s, key) for s in scores) for key in ("cer", "wer", "exact_match")),
@@ -128,16 +127,19 @@ def mean_scores(runs: Sequence[Sequence[LineText]]) -> TextScores:
 def compare(rect: dict[str, list[list[LineText]]], mask: dict[str, list[list[LineText]]]) -> dict[str, dict]:
     """Scores of the two readings by kind of line, averaged over the trained models, the 95 % interval of the
     CER change, and the relative change of each model pair (seed)."""
+    scored = {
+        kind: {group: [text_scores(run) for run in runs] for group, runs in by_group.items()}
+        for kind, by_group in (("rect", rect), ("mask", mask))
+    }
     return {
-        "rect": {group: asdict(mean_scores(runs)) for group, runs in rect.items()},
-        "mask": {group: asdict(mean_scores(runs)) for group, runs in mask.items()},
+        **{
+            kind: {g: asdict(mean_scores(runs)) for g, runs in by_group.items()}
+            for kind, by_group in scored.items()
+        },
         "cer_change_95": {group: cer_change_interval(runs, mask[group]) for group, runs in rect.items()},
         "cer_change_by_seed": {
-            group: [
-                _relative(text_scores(r).cer, text_scores(m).cer)
-                for r, m in zip(runs, mask[group], strict=True)
-            ]
-            for group, runs in rect.items()
+            group: [_relative(r.cer, m.cer) for r, m in zip(runs, scored["mask"][group], strict=True)]
+            for group, runs in scored["rect"].items()
         },
     }
 
