@@ -18,14 +18,14 @@ from iiif_server.env import env_int, env_text
 cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 wsgi_app = "extensions.server:create_server_app()"
-worker_class = "uvicorn_worker.UvicornWorker"
+worker_class = "iiif_server.gunicorn_worker.IIIFUvicornWorker"
 workers = env_int("IIIF_WORKERS", 0) or max(2, min(cores, 8))
 bind = f"{env_text('IIIF_HOST', '127.0.0.1')}:{env_int('IIIF_PORT', 8000)}"
 # A worker silent for this long (its event loop blocked) is killed and replaced; requests themselves are
 # bounded by IIIF_REQUEST_TIMEOUT, which answers 504 long before.
 timeout = env_int("IIIF_WORKER_TIMEOUT", 180)
 graceful_timeout = 30  # on restart or SIGTERM, requests in flight get this long to finish
-keepalive = 5  # seconds an idle keep-alive connection stays open (behind a proxy that reuses them)
+keepalive = env_int("IIIF_KEEPALIVE_TIMEOUT", 5)  # seconds an idle keep-alive connection stays open
 # With IIIF_MAX_REQUESTS > 0 each worker is replaced after about that many requests (jitter so they do not
 # all restart at once), bounding memory growth from libvips and ONNX Runtime arenas. Off by default: every
 # cache is bounded, and a new worker starts with cold caches, reloads its models and drops its keep-alive

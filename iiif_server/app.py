@@ -36,6 +36,7 @@ from .render_cache import RenderedImages
 from .request_log import RequestLog
 from .settings import Settings
 from .sources import FolderSource, LevelOpener, SourceImage
+from .unhandled_errors import UnhandledErrors
 
 PREFIX = "/iiif/3/"
 
@@ -255,10 +256,12 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response}, lifespan=lifespan)
     app.state.iiif = api
     app.state.settings = settings
-    # Innermost first: limits and time, then access rules, CORS, and outermost the request id and log line.
+    # Innermost first: limits and time, access rules, the 500 of last resort, CORS, and outermost the request
+    # id and log line.
     service = settings.service
     app.add_middleware(BackPressure, max_in_flight=service.max_in_flight, timeout=service.request_timeout)
     app.add_middleware(AccessControl, settings=service, trust_forwarded=settings.trust_forwarded_headers)
+    app.add_middleware(UnhandledErrors)
     app.add_middleware(AllowAnyOrigin)
     app.add_middleware(RequestLog)
     return app

@@ -33,7 +33,7 @@ def serve(args: argparse.Namespace) -> None:
                 *config,
                 f"{APP_FACTORY}()",
                 "--worker-class",
-                "uvicorn_worker.UvicornWorker",
+                "iiif_server.gunicorn_worker.IIIFUvicornWorker",
                 *(["--workers", str(workers)] if workers > 0 else []),
                 "--bind",
                 f"{host}:{port}",
@@ -41,10 +41,20 @@ def serve(args: argparse.Namespace) -> None:
         )
     import uvicorn
 
+    from .http_protocol import header_deadline_protocol
     from .request_log import configure_logging
 
     configure_logging(settings.service.log_format)
-    uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        http=header_deadline_protocol(settings.service.header_timeout),
+        timeout_keep_alive=settings.service.keepalive_timeout,
+    )
 
 
 def convert(args: argparse.Namespace) -> None:

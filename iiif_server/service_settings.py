@@ -61,6 +61,8 @@ class ServiceSettings:
 
     max_in_flight: int = 64
     request_timeout: float = 120.0
+    header_timeout: float = 10.0
+    keepalive_timeout: int = 5
     log_format: str = "json"
     tokens: frozenset[str] = frozenset()
     protect: frozenset[str] = frozenset()
@@ -87,6 +89,8 @@ class ServiceSettings:
         return cls(
             max_in_flight=env_int("IIIF_MAX_IN_FLIGHT", defaults.max_in_flight),
             request_timeout=env_float("IIIF_REQUEST_TIMEOUT", defaults.request_timeout),
+            header_timeout=env_float("IIIF_HEADER_TIMEOUT", defaults.header_timeout),
+            keepalive_timeout=env_int("IIIF_KEEPALIVE_TIMEOUT", defaults.keepalive_timeout),
             log_format=log_format,
             tokens=parse_digests(env_text("IIIF_TOKENS")),
             protect=parse_groups(env_text("IIIF_PROTECT")),
