@@ -12,6 +12,7 @@ add memory and context switches. Each worker's libvips gets cores / workers thre
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from iiif_server.env import env_int, env_text
 
@@ -38,11 +39,14 @@ worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # heartbeat 
 os.environ.setdefault("IIIF_PIXEL_THREADS", str(max(1, cores // max(1, workers))))
 
 
-def on_starting(server: object) -> None:
-    """Set up logging for the master, and start multi-process metrics from an empty folder."""
+def on_starting(server: Any) -> None:
+    """Set up logging for the master, tell the workers how many they are, and start multi-process metrics
+    from an empty folder."""
     from iiif_server.request_log import configure_logging
 
     configure_logging(env_text("IIIF_LOG_FORMAT", "json").lower())
+    # The real number (a `--workers` option wins over IIIF_WORKERS): /jobs needs REDIS_URL with more than one.
+    os.environ["IIIF_WORKERS"] = str(server.cfg.workers)
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         shutil.rmtree(folder, ignore_errors=True)

@@ -63,7 +63,7 @@ OPTIONAL = Group(
         *("rot_mirror", "rot_mirror_180", "rot_full_non90", "rot_region_non90", "size_up"),
         *("linkheader_canonical", "linkheader_profile", "format_gif", "format_tif"),
     ),
-    env={"IIIF_MAX_WIDTH": "0", "IIIF_MAX_HEIGHT": "0", "IIIF_MAX_AREA": "0"},
+    env={"IIIF_MAX_WIDTH": "0", "IIIF_MAX_HEIGHT": "0", "IIIF_MAX_AREA": "0", "IIIF_ANONYMOUS_MAX_AREA": "0"},
 )
 
 

@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from iiif_server.app import IIIFImageAPI
-from iiif_server.errors import bad_request
 from iiif_server.formats import MEDIA_TYPES
+from iiif_server.json_body import read_json
 from iiif_server.plan import ImagePlan
 from iiif_server.remote_source import RemoteImage
 from iiif_server.sources import DecodedOnce, LevelOpener
@@ -66,19 +66,16 @@ class MaskBatchEndpoint:
 
     async def __call__(self, request: Request) -> Response:
         api: IIIFImageAPI = request.app.state.iiif
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError) as error:
-            raise bad_request("body", f"the body is not JSON: {error}") from error
+        body = await read_json(request)
 
         def image_size(identifier: str) -> tuple[int, int]:
-            source = anyio.from_thread.run(api.describe, identifier)
+            source = anyio.from_thread.run(api.describe_for, request, identifier)
             return source.width, source.height
 
         batch = await run_in_threadpool(
             parse_batch, body, request.url.netloc, image_size, self.settings.max_batch_size
         )
-        source = await api.describe(batch.identifier)
+        source = await api.describe_for(request, batch.identifier)
         opener = DecodedOnce(api.source)
         loop = asyncio.get_running_loop()
 
@@ -89,7 +86,7 @@ class MaskBatchEndpoint:
             return opener
 
         options = ExtractionOptions(
-            batch.format, batch.quality, batch.background, api.encode_options, api.settings.limits
+            batch.format, batch.quality, batch.background, api.encode_options, api.limits_for(request)
         )
 
         def process(item: RegionRequest | RejectedItem) -> Extracted:

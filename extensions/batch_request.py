@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
-from iiif_server.errors import IIIFError, bad_request
+from iiif_server.errors import IIIFError, bad_request, bounded
 from iiif_server.formats import parse_background
 from iiif_server.image_request import FORMATS, QUALITIES, Format, Quality
 
@@ -83,19 +83,24 @@ def _inline_item(index: int, raw: Any, default_scale: float) -> RegionRequest | 
             text=raw.get("text"),
         )
     except (AttributeError, KeyError, TypeError, ValueError) as error:
-        return RejectedItem(item_id, f"unreadable annotation: {error!r}")
+        return RejectedItem(item_id, bounded(f"unreadable annotation: {error!r}"))
 
 
-def _document_items(document: Any, default_scale: float, image_size: tuple[int, int]) -> list[RegionRequest]:
-    """Regions from an annotation document in any supported format (a JSON value or an XML/JSON string)."""
+def _document_items(
+    document: Any, default_scale: float, image_size: tuple[int, int]
+) -> list[RegionRequest | RejectedItem]:
+    """Regions from an annotation document in any supported format (a JSON value or an XML/JSON string); the
+    elements it has no outline for (an empty eScriptorium block, a PAGE line with only a Baseline) follow as
+    rejected items with the parser's reason."""
     data = document.encode() if isinstance(document, str) else json.dumps(document).encode()
     try:
         regions = parse_annotations(data, image_size)
     except AnnotationError as error:
         raise bad_request("document", str(error)) from error
-    return [
+    found: list[RegionRequest | RejectedItem] = [
         RegionRequest(r.id, r.polygon, default_scale, r.region_type, r.confidence, r.text) for r in regions
     ]
+    return found + [RejectedItem(skipped.item, skipped.reason) for skipped in regions.skipped]
 
 
 def _choice(value: Any, allowed: tuple[str, ...], parameter: str, default: str) -> str:

@@ -9,7 +9,9 @@ BACKENDS = ("inprocess", "rq")
 
 @dataclass(frozen=True)
 class JobSettings:
-    """Which queue runs the pages, and the limits of the in-process one."""
+    """Which queue runs the pages, the limits of the in-process one, and how interrupted pages come back:
+    a page's reader holds a lease of `lease` seconds, renewed while it reads; a page whose lease ran out is
+    read again, `max_attempts` times in all. Workers retry an unreachable store for `store_retry` seconds."""
 
     backend: str = "inprocess"
     redis_url: str | None = None
@@ -20,12 +22,29 @@ class JobSettings:
     max_pages: int = 500
     max_upload_bytes: int = 100_000_000
     page_timeout: int = 600
+    lease: float = 30
+    max_attempts: int = 3
+    store_retry: float = 300
+    store_retry_wait: float = 5  # longest pause between two tries of an unreachable store
+    server_processes: int = 1
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"IIIF_JOBS_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.backend == "rq" and not self.redis_url:
             raise ValueError("IIIF_JOBS_BACKEND=rq needs REDIS_URL")
+        if self.lease <= 0 or self.max_attempts < 1:
+            raise ValueError("IIIF_JOBS_LEASE must be above 0 and IIIF_JOBS_MAX_ATTEMPTS at least 1")
+
+    @property
+    def unshared_reason(self) -> str | None:
+        """Why jobs cannot work here: several server processes, each with its own jobs in memory."""
+        if self.server_processes == 1 or self.redis_url:
+            return None
+        return (
+            "jobs need REDIS_URL when the server runs several processes (IIIF_WORKERS): without it each "
+            "process keeps its own jobs, and another process would not know them"
+        )
 
     @classmethod
     def from_env(cls) -> "JobSettings":
@@ -42,4 +61,9 @@ class JobSettings:
             max_upload_bytes=env_int("IIIF_JOBS_MAX_UPLOAD_MB", defaults.max_upload_bytes // 1_000_000)
             * 1_000_000,
             page_timeout=env_int("IIIF_JOBS_PAGE_TIMEOUT", defaults.page_timeout),
+            lease=env_float("IIIF_JOBS_LEASE", defaults.lease),
+            max_attempts=env_int("IIIF_JOBS_MAX_ATTEMPTS", defaults.max_attempts),
+            store_retry=env_float("IIIF_JOBS_STORE_RETRY", defaults.store_retry),
+            # gunicorn.conf.py sets IIIF_WORKERS to its real number of workers; 0 there means one per core.
+            server_processes=env_int("IIIF_WORKERS", defaults.server_processes),
         )

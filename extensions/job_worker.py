@@ -3,14 +3,14 @@ the IIIF AnnotationPage written to the job store.
 
 The same `process_page` runs in the server's in-process worker threads and in RQ workers
 (`iiif-server worker`), which import `run_page` by name and build their reader and store once per process
-from the environment. A page that fails is marked failed with its reason; the job's other pages go on.
+from the environment. A page that fails is marked failed with its reason; the job's other pages go on. A page
+is claimed for a lease renewed while it is read (`job_leases`), and the store is retried while Redis is away
+(`job_store_retry`), so a Redis outage delays a page and a killed worker's page is read again.
 """
 
 import asyncio
 import json
 import logging
-import os
-import socket
 import tempfile
 import threading
 import time
@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from iiif_server.cache import Caches
+from iiif_server.decode_guard import check_pixel_count
 from iiif_server.errors import IIIFError
 from iiif_server.region import Box
+from iiif_server.remote_source import open_checked
 from iiif_server.settings import Settings
 from iiif_server.sources import FolderSource
 from iiif_server.upstream_client import UpstreamClient
@@ -27,8 +29,10 @@ from iiif_server.upstream_iiif import parse_info, region_url, within_limits
 from iiif_server.upstream_settings import UpstreamSettings
 
 from .annotations import alto_xml, iiif, page_xml
+from .job_leases import WORKER_ID, LeaseKeeper, claim, settle
 from .job_settings import JobSettings
-from .job_store import JobStore, open_store
+from .job_store import JobStore, Page, StoreUnavailable, open_store
+from .job_store_retry import RetryingStore
 from .ocr_settings import OCRSettings
 from .page_reader import PageReader
 
@@ -40,16 +44,18 @@ RESULTS = {
     "ocr.json": "application/json",
 }
 SOURCE_FILE = "source"
-WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 class JobContext:
     """What pages are read with: the reader on the served folder, a reader on a scratch folder for uploaded
-    and fetched pages, the upstream settings, and the job store."""
+    and fetched pages, the upstream settings, the job store (retried while unreachable) and the leases."""
 
-    def __init__(self, reader: PageReader, store: JobStore, upstream: UpstreamSettings) -> None:
+    def __init__(
+        self, reader: PageReader, store: JobStore, upstream: UpstreamSettings, settings: JobSettings
+    ) -> None:
         self.reader = reader
-        self.store = store
+        self.store = RetryingStore(store, settings.store_retry, settings.store_retry_wait)
+        self.leases = LeaseKeeper(store, settings.lease)
         self.upstream = upstream
         self.scratch = Path(tempfile.mkdtemp(prefix="iiif-jobs-"))
         self.scratch_reader = PageReader(reader.registry, reader.settings)
@@ -58,14 +64,26 @@ class JobContext:
 
 
 def process_page(context: JobContext, job_id: str, number: int) -> None:
-    """Read page `number` (1-based) of the job and store its documents; a failure is stored as the page's."""
+    """Claim page `number` (1-based) of the job, read it and store its documents and outcome. A page that is
+    done or another worker's is left alone."""
     store = context.store
     record = store.record(job_id)
     if record is None:
         log.warning("job %s expired before page %d ran", job_id, number)
         return
-    page = store.pages(job_id)[number - 1]
-    store.update_page(job_id, number - 1, status="running", worker=WORKER_NAME, started=time.time())
+    page = claim(store, job_id, number - 1, context.leases.lease)
+    if page is None:
+        log.info("job %s page %d is done or another worker's", job_id, number)
+        return
+    with context.leases.holding(job_id, number - 1):
+        settle(store, job_id, number - 1, **_read(context, record, job_id, number, page))
+
+
+def _read(
+    context: JobContext, record: dict[str, Any], job_id: str, number: int, page: Page
+) -> dict[str, Any]:
+    """Read the page and store its documents: the page's outcome, `finished` or `failed` with the reason.
+    An unreachable store is raised: the page is not at fault, and comes back when its lease runs out."""
     scratch_file: Path | None = None
     try:
         if page["kind"] == "identifier":
@@ -86,17 +104,16 @@ def process_page(context: JobContext, job_id: str, number: int) -> None:
             ).encode(),
         }
         for file_name, body in documents.items():
-            store.put_file(job_id, number, file_name, body)
-        store.update_page(
-            job_id, number - 1, status="finished", lines=len(regions), width=size[0], height=size[1],
-            finished=time.time(),
-        )  # fmt: skip
+            context.store.put_file(job_id, number, file_name, body)
+        return {"status": "finished", "lines": len(regions), "width": size[0], "height": size[1]}
+    except StoreUnavailable:
+        raise
     except Exception as error:  # every failure is reported on its page
         reason = str(error) if isinstance(error, IIIFError) else f"{type(error).__name__}: {error}"
         if isinstance(error, IIIFError):
             reason = f"{error.status} {reason}"
         log.warning("job %s page %d failed: %s", job_id, number, reason)
-        store.update_page(job_id, number - 1, status="failed", error=reason[:500], finished=time.time())
+        return {"status": "failed", "error": reason[:500]}
     finally:
         if scratch_file is not None:
             scratch_file.unlink(missing_ok=True)
@@ -110,7 +127,8 @@ def _scratch_copy(context: JobContext, job_id: str, number: int, page: dict[str,
             raise IIIFError(410, "the uploaded image has expired")
         suffix = page["suffix"]
     elif page["kind"] == "iiif":
-        body, suffix = asyncio.run(_fetch_full(context.upstream, page["service"])), ".jpg"
+        max_pixels = context.reader.source.max_source_pixels
+        body, suffix = asyncio.run(_fetch_full(context.upstream, page["service"], max_pixels)), ".jpg"
     else:
         raise IIIFError(400, f"unknown page kind {page['kind']!r}")
     path = context.scratch / f"{job_id}-{number}{suffix}"
@@ -118,17 +136,21 @@ def _scratch_copy(context: JobContext, job_id: str, number: int, page: dict[str,
     return path
 
 
-async def _fetch_full(settings: UpstreamSettings, service: str) -> bytes:
-    """The whole image of an upstream image service, as large as it allows (allow-listed hosts only)."""
+async def _fetch_full(settings: UpstreamSettings, service: str, max_pixels: int) -> bytes:
+    """The whole image of an upstream image service, as large as it allows (allow-listed upstreams only,
+    at most `max_pixels` declared and sent)."""
     client = UpstreamClient(settings)
     try:
         info = parse_info(await client.get(f"{service}/info.json", "info"), service)
+        check_pixel_count(info.width, info.height, max_pixels)
         width, height = within_limits(info, info.width, info.height)
-        return await client.get(
+        body = await client.get(
             region_url(info, Box(0, 0, info.width, info.height), width, height, "jpg"), "image"
         )
     finally:
         await client.close()
+    open_checked(body, max_pixels)  # 413/501/502 from the header, before the page is written out
+    return body
 
 
 _context: JobContext | None = None
@@ -147,20 +169,32 @@ def worker_context() -> JobContext:
             reader = PageReader(default_registry(), OCRSettings.from_env())
             source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
             reader.attach(source, Caches(settings.cache))
-            _context = JobContext(reader, open_store(jobs.redis_url, jobs.result_ttl), settings.upstream)
+            store = open_store(jobs.redis_url, jobs.result_ttl)
+            _context = JobContext(reader, store, settings.upstream, jobs)
         return _context
 
 
 def run_page(job_id: str, number: int) -> str:
     """The RQ job function: one page, in this worker process."""
     process_page(worker_context(), job_id, number)
-    return WORKER_NAME
+    return WORKER_ID
 
 
 def page_crashed(job: Any, connection: Any, error_type: Any, value: Any, traceback: Any) -> None:
-    """RQ's failure callback (the page's worker died or timed out): mark the page failed."""
+    """RQ's failure callback: the page fails with the worker's error, unless another worker holds it now.
+    A job RQ found abandoned (its worker was killed) or cut short by an unreachable store is left to recovery,
+    which queues the page again once its lease runs out. The store is opened afresh: the models may be what
+    failed."""
+    from rq.exceptions import AbandonedJobError
+
+    if issubclass(error_type, (AbandonedJobError, StoreUnavailable)):
+        return
     job_id, number = job.args
     reason = f"worker failed: {error_type.__name__}: {value}"[:500]
-    worker_context().store.update_page(
-        job_id, number - 1, status="failed", error=reason, finished=time.time()
-    )
+
+    def fail(page: Page) -> Page | None:
+        mine = page["status"] == "queued" or (page["status"] == "running" and page.get("worker") == WORKER_ID)
+        return {**page, "status": "failed", "error": reason, "finished": time.time()} if mine else None
+
+    jobs = JobSettings.from_env()
+    open_store(jobs.redis_url, jobs.result_ttl).change_page(job_id, number - 1, fail)

@@ -1,16 +1,18 @@
 """Whole-document OCR jobs: `POST /jobs`, `GET /jobs/{id}`, `GET /jobs/{id}/{page}/{document}`.
 
 A job is a list of pages: identifiers served here, one uploaded image, or the canvases of a IIIF Presentation
-manifest whose image services are on allowed upstreams. Each page runs `job_worker.process_page` on a queue:
-in-process worker threads (default), or RQ on Redis (`IIIF_JOBS_BACKEND=rq`, workers started with
-`iiif-server worker`). Job state and results live in the job store (Redis whenever `REDIS_URL` is set).
+manifest whose image services are on allowed upstreams. Each page runs `job_worker.process_page` on a queue
+(`job_runners`): in-process worker threads (default), or RQ on Redis (`IIIF_JOBS_BACKEND=rq`, workers started
+with `iiif-server worker`). Job state and results live in the job store (Redis whenever `REDIS_URL` is set);
+while the app serves, `job_recovery` brings back the pages of servers and workers that died.
 """
 
 import json
-import queue
-import threading
+import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -20,79 +22,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from iiif_server.access_policy import principal_of
+from iiif_server.body_limit import SizeLimit, is_upload
+from iiif_server.decode_guard import check_decodable
 from iiif_server.errors import IIIFError, bad_request
 from iiif_server.extension import Extension
+from iiif_server.json_body import parse_json, read_json
 
+from .job_recovery import Recovery
+from .job_runners import InProcessRunner, RQRunner
 from .job_settings import JobSettings
 from .job_store import JobStore, job_status, open_store
-from .job_worker import RESULTS, SOURCE_FILE, JobContext, process_page
+from .job_worker import RESULTS, SOURCE_FILE, JobContext
 from .ocr_settings import OCRSettings
 from .ocr_sidecars import canvas_id
 from .page_reader import PageReader
 
+log = logging.getLogger(__name__)
+
 LOADER_SUFFIXES = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "webp": ".webp", "gif": ".gif"}
-
-
-class InProcessRunner:
-    """A bounded queue of pages and a few daemon threads working through it, in this process."""
-
-    def __init__(self, context: JobContext, threads: int, size: int) -> None:
-        self.context = context
-        self.pages: queue.Queue[tuple[str, int]] = queue.Queue(maxsize=max(1, size))
-        self.thread_count = max(1, threads)
-        self.threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-
-    def submit(self, job_id: str, count: int) -> None:
-        """Queue every page of a job; 503 when the queue has no room for all of them."""
-        free = self.pages.maxsize - self.pages.qsize()
-        if count > free:
-            raise IIIFError(503, f"the job queue is full ({free} of {self.pages.maxsize} places free)")
-        with self._lock:  # the threads start with the first job
-            while len(self.threads) < self.thread_count:
-                thread = threading.Thread(
-                    target=self._work, name=f"iiif-job-{len(self.threads)}", daemon=True
-                )
-                thread.start()
-                self.threads.append(thread)
-        for number in range(1, count + 1):
-            self.pages.put_nowait((job_id, number))
-
-    def _work(self) -> None:
-        while True:
-            job_id, number = self.pages.get()
-            try:
-                process_page(self.context, job_id, number)
-            finally:
-                self.pages.task_done()
-
-
-class RQRunner:
-    """Pages as RQ jobs on a Redis queue; any `iiif-server worker` on that Redis runs them."""
-
-    def __init__(self, settings: JobSettings) -> None:
-        from redis import Redis
-        from rq import Queue
-
-        self.settings = settings
-        self.queue = Queue(settings.queue, connection=Redis.from_url(str(settings.redis_url)))
-
-    def submit(self, job_id: str, count: int) -> None:
-        """One RQ job per page, calling `extensions.job_worker.run_page(job_id, number)`."""
-        from rq import Callback
-
-        ttl = int(self.settings.result_ttl)
-        for number in range(1, count + 1):
-            self.queue.enqueue_call(
-                "extensions.job_worker.run_page",
-                args=(job_id, number),
-                timeout=self.settings.page_timeout,
-                result_ttl=ttl,
-                failure_ttl=ttl,
-                ttl=ttl,
-                on_failure=Callback("extensions.job_worker.page_crashed"),
-                description=f"OCR job {job_id} page {number}",
-            )
 
 
 class JobsEndpoint:
@@ -105,16 +53,28 @@ class JobsEndpoint:
         self.store: JobStore = open_store(settings.redis_url, settings.result_ttl)
         self.runner: InProcessRunner | RQRunner | None = None
         self.context: JobContext | None = None
+        self.recovery: Recovery | None = None
 
     def attach(self, source: Any, caches: Any) -> None:
         """Build the reader on the app's folder and caches, and start the queue."""
         reader = PageReader(self.registry, self.ocr_settings)
         reader.attach(source, caches)
-        self.context = JobContext(reader, self.store, _upstream_settings())
+        self.context = JobContext(reader, self.store, _upstream_settings(), self.settings)
         if self.settings.backend == "rq":
             self.runner = RQRunner(self.settings)
         else:
             self.runner = InProcessRunner(self.context, self.settings.threads, self.settings.queue_size)
+        self.recovery = Recovery(self.store, self.runner, self.settings)
+
+    @contextmanager
+    def recovering(self) -> Iterator[None]:
+        """While the app serves: bring back the pages of servers and workers that died (`job_recovery`)."""
+        assert self.recovery is not None
+        self.recovery.start()
+        try:
+            yield
+        finally:
+            self.recovery.stop()
 
     def routes(self) -> list[Route]:
         return [
@@ -129,11 +89,11 @@ class JobsEndpoint:
         api = request.app.state.iiif
         base = api.base_url(request)
         job_id = uuid.uuid4().hex
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         upload: bytes | None = None
-        if content_type.startswith("image/") or content_type == "application/octet-stream":
+        if is_upload(request.headers.get("content-type", "")):
             upload = await self._read_upload(request)
-            suffix = await run_in_threadpool(_image_suffix, upload)
+            max_pixels = request.app.state.settings.max_source_pixels
+            suffix = await run_in_threadpool(_image_suffix, upload, max_pixels)
             pages = [{"kind": "upload", "suffix": suffix, "label": f"upload{suffix}"}]
             pages[0]["canvas"] = f"{base}/jobs/{job_id}/1/canvas"
         else:
@@ -142,7 +102,9 @@ class JobsEndpoint:
             raise IIIFError(
                 413, f"{len(pages)} pages, more than IIIF_JOBS_MAX_PAGES={self.settings.max_pages}"
             )
+        private = await self._private_names(request, pages)
         record = {"id": job_id, "created": time.time(), "base_url": base, "backend": self.settings.backend}
+        record["private"] = private
         states = [{**page, "page": n, "status": "queued"} for n, page in enumerate(pages, start=1)]
         await run_in_threadpool(self.store.create, job_id, record, states)
         if upload is not None:
@@ -152,21 +114,13 @@ class JobsEndpoint:
         return JSONResponse(document, status_code=202, headers={"Location": document["url"]})
 
     async def _read_upload(self, request: Request) -> bytes:
-        body = bytearray()
-        async for chunk in request.stream():
-            body.extend(chunk)
-            if len(body) > self.settings.max_upload_bytes:
-                limit = self.settings.max_upload_bytes // 1_000_000
-                raise IIIFError(413, f"upload larger than IIIF_JOBS_MAX_UPLOAD_MB={limit}", "body")
+        body = await request.body()  # at most IIIF_JOBS_MAX_UPLOAD_MB: the app's BodyLimits sees to it
         if not body:
             raise bad_request("body", "the uploaded image is empty")
-        return bytes(body)
+        return body
 
     async def _pages_from_json(self, request: Request, base: str) -> list[dict[str, Any]]:
-        try:
-            body = await request.json()
-        except (ValueError, UnicodeDecodeError) as error:
-            raise bad_request("body", f"expected JSON or an image body: {error}") from error
+        body = await read_json(request)
         if not isinstance(body, dict):
             raise bad_request("body", 'expected an object with "identifiers" or "manifest"')
         identifiers, manifest_url = body.get("identifiers"), body.get("manifest")
@@ -186,20 +140,38 @@ class JobsEndpoint:
         client = request.app.state.iiif.remote.client
         return manifest_pages(await client.get(manifest_url, "info"), manifest_url)
 
+    async def _private_names(self, request: Request, pages: list[dict[str, Any]]) -> list[str]:
+        """Check every page's identifier or upstream service as its image would be checked; the private names
+        they resolve to are kept with the job, and only clients who may read them all may read the job."""
+        names: set[str] = set()
+        for page in pages:
+            target = page.get("identifier") or page.get("service")
+            if target:
+                names.update(await request.app.state.iiif.authorize(request, target))
+        return sorted(names)
+
+    async def _check_reader(self, request: Request, job_id: str) -> None:
+        """401 or 403 unless this client may read every private name the job was created on."""
+        record = await run_in_threadpool(self.store.record, job_id)
+        private = record.get("private", []) if record else []
+        request.app.state.iiif.policy.check_identifier(principal_of(request.scope), f"job {job_id}", private)
+
     async def show(self, request: Request) -> Response:
         """The job's status, progress, each page's state or error, and links to the results."""
+        await self._check_reader(request, request.path_params["job_id"])
         base = request.app.state.iiif.base_url(request)
         return JSONResponse(await run_in_threadpool(self.describe, request.path_params["job_id"], base))
 
     def describe(self, job_id: str, base: str) -> dict[str, Any]:
         record = self.store.record(job_id)
         if record is None:
-            raise IIIFError(404, f"no job {job_id!r} (unknown, or expired after IIIF_JOBS_RESULT_TTL)", "job")
+            raise IIIFError(404, self.store.unknown_job(job_id), "job")
         pages = self.store.pages(job_id)
         url = f"{base}/jobs/{job_id}"
         shown = []
         for page in pages:
-            entry = {k: page[k] for k in ("page", "label", "status", "error", "lines", "worker") if k in page}
+            shown_keys = ("page", "label", "status", "error", "lines", "worker", "attempts")
+            entry = {k: page[k] for k in shown_keys if k in page}
             if page["status"] == "finished":
                 entry["results"] = {name: f"{url}/{page['page']}/{name}" for name in RESULTS}
             shown.append(entry)
@@ -224,9 +196,10 @@ class JobsEndpoint:
         job_id, number, name = (request.path_params[k] for k in ("job_id", "page", "document"))
         if name not in RESULTS:
             raise IIIFError(404, f"no document {name!r}; a page has {', '.join(RESULTS)}", "document")
+        await self._check_reader(request, job_id)
         record = await run_in_threadpool(self.store.record, job_id)
         if record is None:
-            raise IIIFError(404, f"no job {job_id!r}", "job")
+            raise IIIFError(404, self.store.unknown_job(job_id), "job")
         body = await run_in_threadpool(self.store.get_file, job_id, number, name)
         if body is None:
             raise IIIFError(
@@ -241,14 +214,20 @@ def _upstream_settings() -> Any:
     return UpstreamSettings.from_env()
 
 
-def _image_suffix(body: bytes) -> str:
-    """The file suffix of an uploaded image, from the loader libvips picks; 400 if it is no image."""
+def _image_suffix(body: bytes, max_pixels: int) -> str:
+    """The file suffix of an uploaded image, from the loader libvips picks on its header: 400 if it is no
+    image, 415 for a format not taken, 413 with more than `max_pixels` (IIIF_MAX_SOURCE_PIXELS) pixels."""
     try:
-        loader = pyvips.Image.new_from_buffer(body, "").get("vips-loader")
+        image = pyvips.Image.new_from_buffer(body, "")
     except pyvips.Error as error:
         raise bad_request("body", "the uploaded body is not an image libvips can read") from error
+    loader = image.get("vips-loader")
     for prefix, suffix in LOADER_SUFFIXES.items():
         if loader.startswith(prefix):
+            try:
+                check_decodable(image, max_pixels)
+            except IIIFError as error:  # the fault is in the body, not in an identifier
+                raise IIIFError(error.status, error.reason, "body") from None
             return suffix
     raise IIIFError(415, f"uploaded image format {loader!r} is not supported", "body")
 
@@ -256,10 +235,7 @@ def _image_suffix(body: bytes) -> str:
 def manifest_pages(body: bytes, manifest_url: str) -> list[dict[str, Any]]:
     """One page per canvas of a Presentation 3 (`items`) or 2 (`sequences[0].canvases`) manifest whose
     painting image has an image service."""
-    try:
-        manifest = json.loads(body)
-    except ValueError as error:
-        raise IIIFError(502, f"the manifest at {manifest_url} is not JSON", "manifest") from error
+    manifest = parse_json(body, "manifest", status=502)
     if not isinstance(manifest, dict):
         raise IIIFError(502, "the manifest is not a JSON object", "manifest")
     canvases = manifest.get("items")
@@ -303,5 +279,28 @@ def jobs_extension(settings: JobSettings | None = None, registry: Any | None = N
         settings = settings or JobSettings.from_env()
     except ValueError as error:
         raise IIIFError(500, str(error)) from error
+    if settings.unshared_reason:
+        return refusing_jobs_extension(settings.unshared_reason)
     endpoint = JobsEndpoint(settings, registry or default_registry(), OCRSettings.from_env())
-    return Extension(name="jobs", routes=endpoint.routes(), attach=endpoint.attach)
+    megabytes = settings.max_upload_bytes // 1_000_000
+    upload_limit = SizeLimit(settings.max_upload_bytes, f"IIIF_JOBS_MAX_UPLOAD_MB={megabytes}")
+    return Extension(
+        name="jobs",
+        routes=endpoint.routes(),
+        attach=endpoint.attach,
+        lifespan=endpoint.recovering,
+        upload_limits={"/jobs": upload_limit},
+    )
+
+
+def refusing_jobs_extension(reason: str) -> Extension:
+    """`/jobs` answering 501 with `reason`: jobs cannot work in this configuration, the images still do."""
+    log.warning("/jobs is off: %s", reason)
+
+    async def refuse(request: Request) -> Response:
+        raise IIIFError(501, reason)
+
+    return Extension(
+        name="jobs",
+        routes=[Route("/jobs", refuse, methods=["GET", "POST"]), Route("/jobs/{rest:path}", refuse)],
+    )

@@ -8,7 +8,8 @@ from iiif_server.extension import Extension
 
 from .batch import MaskBatchEndpoint
 from .mask_settings import MaskSettings
-from .polygon_region import polygon_parser
+from .polygon_mask import MASK_RASTERS
+from .polygon_region import RESOLVED_POLYGONS, polygon_parser
 
 POLYGON_PROFILE = "https://iiif-mask-server.example.org/profiles/polygon-region/1.0"
 
@@ -29,6 +30,8 @@ def polygon_service(service_id: str) -> list[dict[str, Any]]:
 def masking_extension(settings: MaskSettings | None = None) -> Extension:
     """Build the extension with its limits (from the environment by default)."""
     settings = settings or MaskSettings.from_env()
+    MASK_RASTERS.resize(settings.mask_cache_mb << 20)  # process-wide, as libvips' own cache
+    RESOLVED_POLYGONS.resize(settings.polygon_cache_mb << 20)
     return Extension(
         name="masking",
         region_syntaxes={"poly:": polygon_parser(settings.max_polygon_vertices)},

@@ -13,6 +13,7 @@ class OCRSettings:
     min_confidence: float = 0.5
     min_area: float = 100.0
     cache_size: int = 256
+    cache_mb: int = 32
     warm_up: bool = False
 
     @classmethod
@@ -24,5 +25,6 @@ class OCRSettings:
             min_confidence=env_float("IIIF_OCR_MIN_CONFIDENCE", defaults.min_confidence),
             min_area=env_float("IIIF_OCR_MIN_AREA", defaults.min_area),
             cache_size=env_int("IIIF_OCR_CACHE_SIZE", defaults.cache_size),
+            cache_mb=env_int("IIIF_OCR_CACHE_MB", defaults.cache_mb),
             warm_up=env_flag("IIIF_OCR_WARM_UP", defaults.warm_up),
         )

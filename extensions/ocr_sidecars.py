@@ -9,9 +9,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from iiif_server.app import PREFIX, IIIFImageAPI
-from iiif_server.errors import IIIFError, bad_request
+from iiif_server.errors import IIIFError
 from iiif_server.image_request import ImageRequest
+from iiif_server.numbers import parse_decimal
 from iiif_server.pipeline import build_image
+from iiif_server.pixel_errors import reading_pixels
 from iiif_server.plan import plan
 from iiif_server.settings import Limits
 
@@ -31,14 +33,9 @@ def canvas_id(base_url: str, identifier: str) -> str:
 
 def _filters(request: Request) -> tuple[float | None, float | None]:
     """`min_confidence` and `min_area` from the query string."""
-    values = []
-    for name in ("min_confidence", "min_area"):
-        text = request.query_params.get(name)
-        try:
-            values.append(None if text is None else float(text))
-        except ValueError as error:
-            raise bad_request(name, f"{text!r} is not a number") from error
-    return values[0], values[1]
+    texts = {name: request.query_params.get(name) for name in ("min_confidence", "min_area")}
+    confidence, area = (None if text is None else parse_decimal(text, name) for name, text in texts.items())
+    return confidence, area
 
 
 def _identifier(segments: list[str]) -> str:
@@ -126,7 +123,9 @@ class OCRSidecars:
         image_plan = plan(
             image_request, source.width, source.height, Limits(REGION_OCR_SIDE, REGION_OCR_SIDE, None)
         )
-        image: pyvips.Image = build_image(source, reader.source, image_plan)
-        if image.hasalpha():
-            image = image.flatten(background=[255] * (image.bands - 1))
-        return reader.read_crop(to_array(image))
+        with reading_pixels(source.path):
+            image: pyvips.Image = build_image(source, reader.source, image_plan)
+            if image.hasalpha():
+                image = image.flatten(background=[255] * (image.bands - 1))
+            crop = to_array(image)
+        return reader.read_crop(crop)

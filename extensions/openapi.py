@@ -126,7 +126,11 @@ JOB_PAGE = {
         "status": {"enum": ["queued", "running", "finished", "failed"]},
         "error": {"type": "string", "description": "why the page failed"},
         "lines": {"type": "integer"},
-        "worker": {"type": "string", "description": "host:pid of the process that read the page"},
+        "worker": {"type": "string", "description": "host:pid:token of the process that read the page"},
+        "attempts": {
+            "type": "integer",
+            "description": "reads begun; above 1 when a reader was killed and the page was read again",
+        },
         "results": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
@@ -247,7 +251,7 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                         "headers": {"Location": {"schema": {"type": "string"}}},
                         "content": {"application/json": {"schema": JOB}},
                     },
-                    **_errors(400, 403, 413, 415, 502, 503, 504),
+                    **_errors(400, 403, 413, 415, 501, 502, 503, 504),
                 },
             }
         },
@@ -261,7 +265,7 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                 "parameters": [JOB_ID],
                 "responses": {
                     "200": {"description": "the job", "content": {"application/json": {"schema": JOB}}},
-                    **_errors(404),
+                    **_errors(404, 501, 503),
                 },
             }
         },
@@ -290,7 +294,7 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                             "application/json": {"schema": ANNOTATION_PAGE},
                         },
                     },
-                    **_errors(404),
+                    **_errors(404, 501, 503),
                 },
             }
         },

@@ -3,19 +3,19 @@
 import itertools
 import json
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from typing import Any
 
 import numpy as np
-from cachetools import LRUCache
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
+from iiif_server.byte_cache import ByteBoundedCache
 from iiif_server.cache import Caches, NamedCache
 from iiif_server.errors import IIIFError
 from iiif_server.pipeline import cut_and_scale
+from iiif_server.pixel_errors import reading_pixels
 from iiif_server.region import Box
 from iiif_server.sources import FolderSource, SourceImage
 
@@ -26,6 +26,11 @@ from .ocr_settings import OCRSettings
 TILE_OVERLAP = 0.25
 """Share of a detection tile that its neighbour covers too: more than a line is tall, so each line lies whole
 in some tile, and the pieces of a line cut by a tile's edge overlap."""
+
+
+def regions_bytes(regions: list[AnnotatedRegion]) -> int:
+    """An estimate of the memory of predicted regions: ~112 bytes a vertex, their text and a fixed part."""
+    return sum(256 + 112 * len(region.polygon) + len(region.text or "") for region in regions)
 
 
 def region_ids(count: int) -> list[str]:
@@ -45,8 +50,9 @@ class PageReader:
     def __init__(self, registry: Any, settings: OCRSettings) -> None:
         self.registry = registry
         self.settings = settings
-        self._cache: LRUCache[tuple[Any, ...], list[AnnotatedRegion]] = LRUCache(maxsize=settings.cache_size)
-        self._lock = threading.Lock()
+        self._cache: ByteBoundedCache[tuple[Any, ...], list[AnnotatedRegion]] = ByteBoundedCache(
+            settings.cache_mb << 20, regions_bytes, max_items=settings.cache_size
+        )
         self.shared: NamedCache | None = None
 
     def attach(self, source: FolderSource, caches: Caches | None = None) -> None:
@@ -57,8 +63,7 @@ class PageReader:
     def _cached(
         self, key: tuple[Any, ...], compute: Callable[[], list[AnnotatedRegion]]
     ) -> list[AnnotatedRegion]:
-        with self._lock:
-            hit = self._cache.get(key)
+        hit = self._cache.get(key)
         if hit is not None:
             return hit
         stored = self.shared.get(repr(key)) if self.shared else None
@@ -68,8 +73,7 @@ class PageReader:
             hit = compute()
             if self.shared:
                 self.shared.set(repr(key), json.dumps([asdict(r) for r in hit]).encode())
-        with self._lock:
-            self._cache[key] = hit
+        self._cache.put(key, hit)
         return hit
 
     def filters(self, min_confidence: float | None, min_area: float | None) -> tuple[float, float]:
@@ -94,11 +98,13 @@ class PageReader:
         side = self.settings.detection_side
         scale = min(1.0, side / max(source.width, source.height))
         out_w, out_h = max(1, round(source.width * scale)), max(1, round(source.height * scale))
-        page = cut_and_scale(source, self.source, Box(0, 0, source.width, source.height), out_w, out_h)
-        if page.hasalpha():
-            page = page.flatten(background=[255] * (page.bands - 1))
+        with reading_pixels(source.path):
+            page = cut_and_scale(source, self.source, Box(0, 0, source.width, source.height), out_w, out_h)
+            if page.hasalpha():
+                page = page.flatten(background=[255] * (page.bands - 1))
+            pixels = to_array(page)
         detector = self.registry.detector()
-        detected = detect_tiled(detector, to_array(page), detector.manifest.input_size)
+        detected = detect_tiled(detector, pixels, detector.manifest.input_size)
         sx, sy = source.width / out_w, source.height / out_h
         return [
             AnnotatedRegion(
@@ -158,7 +164,8 @@ class PageReader:
 
     def read_polygons(self, source: SourceImage, lines: list[AnnotatedRegion]) -> list[AnnotatedRegion]:
         """Recognise each line from its masked, deskewed crop (batched in one call)."""
-        crops = [self.line_crop(source, line) for line in lines]
+        with reading_pixels(source.path):
+            crops = [self.line_crop(source, line) for line in lines]
         results = self.registry.recognizer().recognize(crops) if crops else []
         return [
             replace(line, text=result.text, confidence=round(float(result.confidence), 4))

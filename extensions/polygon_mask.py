@@ -1,14 +1,20 @@
 """Rasterise a polygon at the output scale: a pixel is inside when its centre is inside (even-odd rule)."""
 
+import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import pyvips
-import shapely
 from shapely.geometry.base import BaseGeometry
 
+from iiif_server.byte_cache import ByteBoundedCache
 from iiif_server.region import Box
+
+MaskKey = tuple[bytes, Box, int, int]
+# Masks by polygon digest, box and output size; one byte per pixel (IIIF_MASK_CACHE_MB, set at start-up).
+MASK_RASTERS: ByteBoundedCache[MaskKey, pyvips.Image] = ByteBoundedCache(
+    64 << 20, lambda image: image.width * image.height
+)
 
 
 def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
@@ -65,12 +71,11 @@ class PolygonMask:
     geometry: BaseGeometry
 
     def rasterize(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
-        """The mask as a one-band uchar pyvips image of the output size (the same object for a repeat)."""
-        return _mask_image(self.geometry.wkb, box, out_width, out_height)
+        """The mask as a one-band uchar pyvips image of the output size: one image per repeated mask while it
+        is kept, so libvips' operation cache serves repeats as it does for rectangles."""
+        key = (hashlib.blake2b(self.geometry.wkb).digest(), box, out_width, out_height)
+        return MASK_RASTERS.get_or_make(key, lambda: self._image(box, out_width, out_height))
 
-
-@lru_cache(maxsize=256)
-def _mask_image(wkb: bytes, box: Box, out_width: int, out_height: int) -> pyvips.Image:
-    """One image per repeated mask, so libvips' operation cache serves repeats as it does for rectangles."""
-    mask = rasterize_mask(shapely.from_wkb(wkb), box, out_width, out_height)
-    return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy
+    def _image(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
+        mask = rasterize_mask(self.geometry, box, out_width, out_height)
+        return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy

@@ -4,15 +4,16 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
+import shapely
 from shapely import make_valid
 from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from iiif_server.byte_cache import ByteBoundedCache
 from iiif_server.errors import IIIFError, bad_request
-from iiif_server.numbers import format_decimal
+from iiif_server.numbers import bounded_number, format_decimal
 from iiif_server.region import Box, ResolvedRegion
 
 from .polygon_mask import PolygonMask
@@ -21,6 +22,19 @@ from .polygon_mask import PolygonMask
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
 Ring = tuple[tuple[float, float], ...]
+# Bytes a vertex holds in a cached entry: its (x, y) tuple in the key (~112) and its coordinates in GEOS (16).
+VERTEX_BYTES = 128
+
+
+def _resolved_bytes(resolved: ResolvedRegion) -> int:
+    """An estimate of a cached resolution's memory: its key's rings, the geometry and the canonical text."""
+    assert isinstance(resolved.mask, PolygonMask)
+    return VERTEX_BYTES * int(shapely.get_num_coordinates(resolved.mask.geometry)) + len(resolved.canonical)
+
+
+ResolvedKey = tuple["PolygonRegion", int, int]
+# A repeated polygon (a reloaded crop, a cached answer's ETag) skips shapely (IIIF_POLYGON_CACHE_MB).
+RESOLVED_POLYGONS: ByteBoundedCache[ResolvedKey, ResolvedRegion] = ByteBoundedCache(16 << 20, _resolved_bytes)
 
 
 def _ring(text: str) -> Ring:
@@ -30,7 +44,7 @@ def _ring(text: str) -> Ring:
         raise bad_request("region", f"polygon coordinates must be decimal numbers: {text!r}")
     if len(parts) % 2:
         raise bad_request("region", "polygon coordinates must come in x,y pairs")
-    values = [float(p) for p in parts]
+    values = [float(bounded_number(p, "region")) for p in parts]
     return tuple(zip(values[0::2], values[1::2], strict=True))
 
 
@@ -76,10 +90,9 @@ class PolygonRegion:
 
     def resolve(self, width: int, height: int) -> ResolvedRegion:
         """The polygon's bounding box with the polygon as the mask."""
-        return _resolved(self, width, height)
+        return RESOLVED_POLYGONS.get_or_make((self, width, height), lambda: _resolved(self, width, height))
 
 
-@lru_cache(maxsize=256)  # a repeated polygon (a reloaded crop, a cached answer's ETag) skips shapely
 def _resolved(region: PolygonRegion, width: int, height: int) -> ResolvedRegion:
     rings = region.pixel_rings(width, height)
     geometry = polygon_geometry(rings)

@@ -13,6 +13,7 @@ from iiif_server.errors import IIIFError, bad_request
 from iiif_server.formats import EncodeOptions
 from iiif_server.image_request import Format, ImageRequest, Quality
 from iiif_server.pipeline import render
+from iiif_server.pixel_errors import libvips_reason
 from iiif_server.plan import ImagePlan, plan
 from iiif_server.rotation import Rotation
 from iiif_server.settings import Limits
@@ -86,7 +87,7 @@ def extract_region(
     except IIIFError as error:
         return Extracted({**metadata, "status": "error", "error": str(error)}, None)
     except pyvips.Error as error:
-        reason = " ".join(str(error).split())[:300]
+        reason = libvips_reason(error, source.path)
         return Extracted({**metadata, "status": "error", "error": f"libvips: {reason}"}, None)
     mask = image_plan.region.mask
     assert isinstance(mask, PolygonMask)

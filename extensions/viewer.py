@@ -76,7 +76,7 @@ class ViewerPages:
         rows = "\n".join(
             f'<li><a href="{escape(base)}/viewer/{quote(i, safe="")}">{escape(i)}</a> '
             f'(<a href="{escape(manifest_id(base, i))}">manifest</a>)</li>'
-            for i in api.source.identifiers()
+            for i in await run_in_threadpool(api.listed_identifiers)
         )
         page = self.templates["index"].substitute(base=escape(base), rows=rows or "<li>no images</li>")
         return HTMLResponse(page)
@@ -114,9 +114,10 @@ class ViewerPages:
         return HTMLResponse(body, status_code=status)
 
     async def panel(self, request: Request, identifier: str) -> tuple[str, int]:
-        """The region panel: the form, and for `?region=` its bounding rectangle beside its masked image."""
+        """The region panel: the form, and for `?region=` its bounding rectangle beside its masked image (the
+        viewer page starts with it, so its access check covers the page too)."""
         api: IIIFImageAPI = request.app.state.iiif
-        source = await api.describe(identifier)
+        source = await api.describe_for(request, identifier)
         region = request.query_params.get("region", "").strip()
         fields = {"region": escape(region, quote=True), "regions_json": "regions.json", "images": ""}
         service = escape(f"{api.base_url(request)}{PREFIX}{quote(identifier, safe='')}")
@@ -147,6 +148,7 @@ class ViewerPages:
         if len(segments) != 2 or segments[1] != "manifest.json":
             raise IIIFError(404, "expected /iiif/presentation/{identifier}/manifest.json")
         api: IIIFImageAPI = request.app.state.iiif
+        await api.authorize(request, segments[0])
         source = await run_in_threadpool(api.source.describe, segments[0])
         document = manifest(
             api.base_url(request), segments[0], source.width, source.height, "ocr.json" in api.sidecars

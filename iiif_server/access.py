@@ -1,10 +1,10 @@
-"""Access control: bearer tokens for the costly groups of endpoints and for private identifiers, and a
-per-client rate limit on the costly groups.
+"""Access control at the door: who the client is, bearer tokens for the costly groups of endpoints, and a
+per-client rate limit on those groups.
 
-Tokens are configured as SHA-256 hex digests (`IIIF_TOKENS`) and compared with `hmac.compare_digest`. This is
-not the IIIF Authorization Flow 2.0: there are no probe, access or token services; a private identifier's
-info.json and images answer 401 with `WWW-Authenticate: Bearer` without a token and 403 with a token whose
-scope (`IIIF_TOKEN_SCOPES`) leaves it out.
+Tokens are configured as SHA-256 hex digests (`IIIF_TOKENS`) and compared with `hmac.compare_digest`. The
+middleware keeps the client's principal in the ASGI scope; whether it may read a private identifier is
+decided where the identifier is resolved to an image (`IIIFImageAPI.authorize`, `access_policy.py`). This is
+not the IIIF Authorization Flow 2.0: there are no probe, access or token services.
 """
 
 import hashlib
@@ -17,13 +17,13 @@ from cachetools import TTLCache
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from .access_policy import ANONYMOUS, PRINCIPAL_KEY, Principal, require_token
 from .asgi_errors import send_error
 from .errors import IIIFError
 from .metrics import REJECTED
-from .route_kind import access_group, identifier_of, route_kind
+from .route_kind import access_group, route_kind
 from .service_settings import ServiceSettings
 
-REALM = 'Bearer realm="iiif"'
 MAX_CLIENTS = 100_000
 
 
@@ -54,7 +54,7 @@ class TokenBucket:
 
 
 class AccessControl:
-    """Checks tokens, scopes and the rate limit before a request reaches the app."""
+    """Works out the client's principal, checks protected groups and the rate limit before the app runs."""
 
     def __init__(self, app: ASGIApp, settings: ServiceSettings, trust_forwarded: bool = False) -> None:
         self.app = app
@@ -74,46 +74,30 @@ class AccessControl:
         await self.app(scope, receive, send)
 
     def check(self, scope: Scope) -> None:
-        """Raise IIIFError 401, 403 or 429 when the request may not go ahead."""
-        kind = route_kind(scope)
-        group = access_group(scope, kind)
+        """Keep the principal in the scope; raise IIIFError 401 or 429 when the request may not go ahead."""
+        group = access_group(scope, route_kind(scope))
         headers = Headers(scope=scope)
-        digest, presented = self.token(headers)
+        principal = scope[PRINCIPAL_KEY] = self.principal(headers)
         if group in self.settings.protect:
-            self.require(digest, presented, f"the {group} endpoints need a bearer token")
-        identifier = identifier_of(scope) if self.settings.private_prefixes else None
-        if identifier is not None and identifier.startswith(self.settings.private_prefixes):
-            self.require(digest, presented, f"{identifier!r} is private: it needs a bearer token")
-            allowed = self.settings.scope_of(digest or "")
-            if allowed is not None and not identifier.startswith(allowed):
-                raise IIIFError(403, f"this token may not read {identifier!r}", "identifier")
+            require_token(principal, f"the {group} endpoints need a bearer token")
         if group is not None and self.bucket is not None:
-            wait = self.bucket.take(digest or self.client_address(scope, headers))
+            wait = self.bucket.take(principal.digest or self.client_address(scope, headers))
             if wait > 0:
                 REJECTED.labels("rate_limit").inc()
                 count, period = self.bucket.rate
                 reason = f"rate limit of {count} requests per {period:g} s reached (IIIF_RATE_LIMIT)"
                 raise IIIFError(429, reason, None, {"Retry-After": str(max(1, math.ceil(wait)))})
 
-    def token(self, headers: Headers) -> tuple[str | None, bool]:
+    def principal(self, headers: Headers) -> Principal:
         """The digest of the request's bearer token when it is a known one, and whether one was sent."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            return None, False
+            return ANONYMOUS
         digest = token_digest(token.strip())
         known = False
         for candidate in self.digests:  # every digest compared, each in constant time
             known |= hmac.compare_digest(candidate, digest)
-        return (digest if known else None), True
-
-    @staticmethod
-    def require(digest: str | None, presented: bool, reason: str) -> None:
-        """401 with a `WWW-Authenticate` challenge unless a known token was sent."""
-        if digest is None:
-            challenge = f'{REALM}, error="invalid_token"' if presented else REALM
-            raise IIIFError(
-                401, "unknown bearer token" if presented else reason, None, {"WWW-Authenticate": challenge}
-            )
+        return Principal(digest if known else None, presented=True)
 
     def client_address(self, scope: Scope, headers: Headers) -> str:
         """The client's IP: the first `X-Forwarded-For` address behind a trusted proxy, else the peer's."""

@@ -2,13 +2,12 @@
 
 import json
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
 import pyvips
-from cachetools import LRUCache
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -17,9 +16,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from .access import AccessControl
+from .access_policy import AccessPolicy, principal_of
 from .backpressure import BackPressure
 from .base_url import public_base_url
+from .body_limit import BodyLimits, SizeLimit
+from .byte_cache import ByteBoundedCache
 from .cache import Caches
+from .canonical import CanonicalNames
 from .cors import AllowAnyOrigin
 from .errors import IIIFError
 from .extension import Extension
@@ -30,15 +33,17 @@ from .image_request import ImageRequest, parse_image_request
 from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
 from .metrics import metrics_endpoint
 from .pipeline import render
+from .pixel_errors import reading_pixels
 from .plan import ImagePlan, plan
 from .remote_source import RemoteImage, RemoteSource
 from .render_cache import RenderedImages
 from .request_log import RequestLog
-from .settings import Settings
+from .settings import Limits, Settings
 from .sources import FolderSource, LevelOpener, SourceImage
 from .unhandled_errors import UnhandledErrors
 
 PREFIX = "/iiif/3/"
+INFO_CACHE_BYTES = 4 << 20
 
 
 def iiif_segments(request: Request) -> list[str]:
@@ -65,9 +70,32 @@ class IIIFImageAPI:
         # Per-app constants of the validators: the settings' repr is long, so it is made once.
         self.settings_salt = str(settings)
         self.encode_salt = str(self.encode_options)
-        # info.json bodies by service id and source (its path and mtime): building and dumping is per image.
-        self.info_bodies: LRUCache[tuple[str, SourceImage], str] = LRUCache(maxsize=1024)
+        # info.json bodies by service id and source (its path and mtime): building and dumping is per image. A
+        # body holds its service id (the key's long part) at least once: twice its length bounds the entry.
+        self.info_bodies: ByteBoundedCache[tuple[str, SourceImage, Limits], str] = ByteBoundedCache(
+            INFO_CACHE_BYTES, lambda body: 2 * len(body)
+        )
         self.rendered = RenderedImages(settings.render_cache_mb << 20, settings.render_cache_item_kb << 10)
+        # A client without a known bearer token gets at most IIIF_ANONYMOUS_MAX_AREA pixels per image.
+        self.anonymous_limits = settings.limits.with_area_at_most(settings.anonymous_max_area)
+        self.policy = AccessPolicy(settings.service)
+        self.names = CanonicalNames(source, remote.service_url, remote.settings.upstreams)
+
+    async def authorize(self, request: Request, identifier: str) -> tuple[str, ...]:
+        """Raise 401 or 403 unless this request's client may read the image `identifier` names, by any of its
+        names: the one access check of every route that resolves an identifier. Returns the private names
+        (a job keeps them to check who reads it)."""
+        if not self.policy.enabled:
+            return ()
+        names = await run_in_threadpool(self.names.of, identifier)
+        return self.policy.check_identifier(principal_of(request.scope), identifier, names)
+
+    def listed_identifiers(self) -> list[str]:
+        """The folder's identifiers that are public by every name (listings never show private ones)."""
+        identifiers = self.source.identifiers()
+        if not self.policy.enabled:
+            return identifiers
+        return [i for i in identifiers if not any(map(self.policy.is_private, self.names.of(i)))]
 
     def base_url(self, request: Request) -> str:
         """The public base URL for this request."""
@@ -82,12 +110,19 @@ class IIIFImageAPI:
         if len(segments) == 1 and segments[0]:
             return self.redirect_to_info(request, segments[0])
         if len(segments) == 2 and segments[1] == "info.json":
-            return await self.info(request, segments[0])
-        if len(segments) == 5:
-            return await self.image(request, segments)
-        if len(segments) in (2, 3) and segments[-1] in self.sidecars:
-            return await self.sidecars[segments[-1]](request, segments[:-1])
-        raise IIIFError(404, "not a IIIF Image API path (identifiers with '/' must escape it as %2F)")
+            answer = partial(self.info, request, segments[0])
+        elif len(segments) == 5:
+            answer = partial(self.image, request, segments)
+        elif len(segments) in (2, 3) and segments[-1] in self.sidecars:
+            answer = partial(self.sidecars[segments[-1]], request, segments[:-1])
+        else:
+            raise IIIFError(404, "not a IIIF Image API path (identifiers with '/' must escape it as %2F)")
+        # One check for info.json, images (`poly:` and `pred:` regions too) and sidecars alike.
+        private = await self.authorize(request, segments[0])
+        response = await answer()
+        if private:  # what a token opened must not be kept by a shared cache (CDN, proxy) for anyone
+            response.headers["Cache-Control"] = f"private, max-age={self.settings.cache_max_age}"
+        return response
 
     def redirect_to_info(self, request: Request, identifier: str) -> Response:
         """`/iiif/3/{id}` answers 303 See Other to its info.json."""
@@ -101,29 +136,47 @@ class IIIFImageAPI:
             return await self.remote.describe(service)
         return await run_in_threadpool(self.source.describe, identifier)
 
+    async def describe_for(self, request: Request, identifier: str) -> SourceImage:
+        """`describe`, once this request's client is known to be allowed to read the image."""
+        await self.authorize(request, identifier)
+        return await self.describe(identifier)
+
     async def opener_for(self, source: SourceImage, image_plan: ImagePlan) -> LevelOpener:
         """What the pipeline reads pixels from: the folder, or the planned box fetched from upstream."""
         if isinstance(source, RemoteImage):
             return await self.remote.window(source, image_plan)
         return self.source
 
+    def limits_for(self, request: Request) -> Limits:
+        """The size limits of this request's client: the anonymous ones unless it sent a known token."""
+        return self.settings.limits if principal_of(request.scope).digest else self.anonymous_limits
+
+    def vary(self, *headers: str) -> str:
+        """A `Vary` header: `headers`, and `Authorization` when a token changes the limits."""
+        token_matters = self.anonymous_limits != self.settings.limits
+        return ", ".join((*headers, "Authorization") if token_matters else headers)
+
     async def info(self, request: Request, identifier: str) -> Response:
-        """The image's info.json, as JSON-LD when the client asks for it."""
+        """The image's info.json, as JSON-LD when the client asks for it, with the client's own limits."""
         source = await self.describe(identifier)
         service_id = f"{self.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
+        limits = self.limits_for(request)
         accept = request.headers.get("accept", "")
         media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
-        etag = make_etag("info", service_id, media_type, source.path, source.mtime, self.settings_salt)
+        etag = make_etag(
+            "info", service_id, media_type, source.path, source.mtime, self.settings_salt, limits
+        )
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
         headers["Link"] = f'<{PROFILE_URL}>;rel="profile"'
-        headers["Vary"] = "Accept"
+        headers["Vary"] = self.vary("Accept")
         if is_not_modified(request.headers, etag, source.mtime):
             return Response(status_code=304, headers=headers)
-        body = self.info_bodies.get((service_id, source))
+        body = self.info_bodies.get((service_id, source, limits))
         if body is None:
             services = [s for e in self.extensions if e.info_services for s in e.info_services(service_id)]
-            info = build_info(service_id, source, self.settings.limits, self.settings.tile_size, services)
-            body = self.info_bodies[(service_id, source)] = json.dumps(info, indent=2)
+            info = build_info(service_id, source, limits, self.settings.tile_size, services)
+            body = json.dumps(info, indent=2)
+            self.info_bodies.put((service_id, source, limits), body)
         return Response(body, media_type=media_type, headers=headers)
 
     def parse(
@@ -133,23 +186,27 @@ class IIIFImageAPI:
         syntaxes = {prefix: partial(parse, identifier=identifier) for prefix, parse in self.syntaxes.items()}
         return parse_image_request(identifier, region, size, rotation, quality_format, syntaxes)
 
-    def plan(self, image_request: ImageRequest, source: SourceImage) -> ImagePlan:
-        """Plan the request on the source (blocking: extension regions may run models)."""
-        return plan(image_request, source.width, source.height, self.settings.limits)
+    def plan(
+        self, image_request: ImageRequest, source: SourceImage, limits: Limits | None = None
+    ) -> ImagePlan:
+        """Plan the request on the source within `limits` (the server's by default; blocking: extension
+        regions may run models)."""
+        return plan(image_request, source.width, source.height, limits or self.settings.limits)
 
     async def image(self, request: Request, segments: list[str]) -> Response:
         """An image request: parse, plan, check validators, then render off the event loop."""
         image_request = self.parse(*segments)
         background = parse_background(request.query_params.get("bg"))
         base_url = self.base_url(request)
+        limits = self.limits_for(request)
         if self.remote.service_url(image_request.identifier) is None:
             # A folder image: describe, plan, validators and render in one trip to a worker thread.
             status, body, media_type, headers = await run_in_threadpool(
-                self.local_image, image_request, background, base_url, request.headers
+                self.local_image, image_request, limits, background, base_url, request.headers
             )
             return Response(body, status_code=status, media_type=media_type, headers=headers)
         source = await self.describe(image_request.identifier)
-        image_plan = await run_in_threadpool(self.plan, image_request, source)
+        image_plan = await run_in_threadpool(self.plan, image_request, source, limits)
         headers = self.image_headers(image_plan, source, background, base_url)
         if is_not_modified(request.headers, headers["ETag"], source.mtime):
             return Response(status_code=304, headers=headers)
@@ -167,18 +224,21 @@ class IIIFImageAPI:
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
         canonical_url = f"{base_url}{PREFIX}{image_plan.canonical_path}"
         headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
+        if vary := self.vary():
+            headers["Vary"] = vary
         return headers
 
     def local_image(
         self,
         image_request: ImageRequest,
+        limits: Limits,
         background: tuple[int, int, int],
         base_url: str,
         request_headers: Headers,
     ) -> tuple[int, bytes | None, str | None, dict[str, str]]:
         """Describe, plan, check validators and render a folder image (blocking: runs on a worker thread)."""
         source = self.source.describe(image_request.identifier)
-        image_plan = self.plan(image_request, source)
+        image_plan = self.plan(image_request, source, limits)
         headers = self.image_headers(image_plan, source, background, base_url)
         if is_not_modified(request_headers, headers["ETag"], source.mtime):
             return 304, None, None, headers
@@ -196,12 +256,8 @@ class IIIFImageAPI:
         background: tuple[int, int, int],
     ) -> bytes:
         """Encode the planned image; a libvips failure is a 501 with a reason that names no folders."""
-        try:
+        with reading_pixels(source.path):
             return render(source, opener, image_plan, self.encode_options, background)
-        except pyvips.Error as error:
-            message = str(error).replace(str(source.path), source.path.name)
-            reason = "; ".join(line.strip() for line in message.splitlines() if line.strip())[:300]
-            raise IIIFError(501, f"libvips could not process this image: {reason}") from error
 
 
 async def iiif_error_response(request: Request, exc: Exception) -> Response:
@@ -215,7 +271,8 @@ async def index(request: Request) -> Response:
     """A plain list of the served identifiers with their info.json URLs."""
     api: IIIFImageAPI = request.app.state.iiif
     base = api.base_url(request)
-    lines = [f"{base}{PREFIX}{quote(i, safe='')}/info.json" for i in api.source.identifiers()]
+    identifiers = await run_in_threadpool(api.listed_identifiers)
+    lines = [f"{base}{PREFIX}{quote(i, safe='')}/info.json" for i in identifiers]
     return PlainTextResponse("IIIF Image API 3.0 server. Images:\n" + "\n".join(lines) + "\n")
 
 
@@ -231,9 +288,14 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     settings = settings or Settings.from_env()
     if settings.pixel_threads > 0:
         pyvips.concurrency_set(settings.pixel_threads)
-    source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
+    pyvips.cache_set_max_mem(settings.vips_cache_mb << 20)
+    pyvips.cache_set_max(settings.vips_cache_operations)
+    handle_bytes = settings.source_cache_mb << 20
+    source = FolderSource(
+        settings.image_root, settings.max_source_pixels, settings.source_cache_size, handle_bytes
+    )
     caches = Caches(settings.cache)
-    remote = RemoteSource(settings.upstream, caches)
+    remote = RemoteSource(settings.upstream, caches, settings.max_source_pixels)
     api = IIIFImageAPI(settings, source, extensions, remote)
     for extension in extensions:
         if extension.attach:
@@ -250,7 +312,11 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
+        with ExitStack() as running:
+            for extension in extensions:
+                if extension.lifespan:
+                    running.enter_context(extension.lifespan())
+            yield
         await remote.client.close()
 
     app = Starlette(routes=routes, exception_handlers={IIIFError: iiif_error_response}, lifespan=lifespan)
@@ -260,6 +326,9 @@ def create_app(settings: Settings | None = None, extensions: Sequence[Extension]
     # id and log line.
     service = settings.service
     app.add_middleware(BackPressure, max_in_flight=service.max_in_flight, timeout=service.request_timeout)
+    body_limit = SizeLimit(settings.max_body_mb * 1_000_000, f"IIIF_MAX_BODY_MB={settings.max_body_mb}")
+    uploads = {path: limit for extension in extensions for path, limit in extension.upload_limits.items()}
+    app.add_middleware(BodyLimits, default=body_limit, uploads=uploads)
     app.add_middleware(AccessControl, settings=service, trust_forwarded=settings.trust_forwarded_headers)
     app.add_middleware(UnhandledErrors)
     app.add_middleware(AllowAnyOrigin)

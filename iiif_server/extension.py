@@ -1,6 +1,7 @@
 """What an extension plugs into the core: region syntaxes, info.json services, routes and sidecars."""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -8,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from .body_limit import SizeLimit
 from .region import Region
 
 # Parses the text after a region prefix; gets the request's identifier too (for per-image regions).
@@ -30,3 +32,7 @@ class Extension:
     attach: Callable[[Any, Any], None] | None = None
     # For `/readyz`: what the extension needs, each `loaded`/`ok`...; raises when the extension cannot work.
     readiness: Callable[[], dict[str, str]] | None = None
+    # The limit of an uploaded image (`body_limit.is_upload`) by the path of the route that takes it.
+    upload_limits: Mapping[str, SizeLimit] = field(default_factory=dict)
+    # Entered when the app starts serving and left when it stops (for background work, e.g. job recovery).
+    lifespan: Callable[[], AbstractContextManager[None]] | None = None

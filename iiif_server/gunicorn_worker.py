@@ -1,6 +1,6 @@
 """The gunicorn worker class: uvicorn's, speaking HTTP through the server's header-deadline protocol."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn_worker import UvicornWorker
 
@@ -11,7 +11,7 @@ from .service_settings import ServiceSettings
 class IIIFUvicornWorker(UvicornWorker):
     """A uvicorn worker whose connections must send each request's headers within `IIIF_HEADER_TIMEOUT`."""
 
-    CONFIG_KWARGS: dict[str, Any] = {
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "auto",
         "http": header_deadline_protocol(ServiceSettings.from_env().header_timeout),
     }

@@ -26,7 +26,7 @@ class ImagePlan:
 def plan(request: ImageRequest, width: int, height: int, limits: Limits) -> ImagePlan:
     """Resolve a request against a `width` x `height` image, raising IIIFError for what can't be served."""
     region = request.region.resolve(width, height)
-    out_w, out_h = resolve_size(request.size, region.box.width, region.box.height, limits)
+    out_w, out_h = resolve_size(request.size, region.box.width, region.box.height, limits, request.rotation)
     size_text = canonical_size(out_w, out_h, region.box.width, region.box.height)
     canonical_path = "/".join(
         (

@@ -3,6 +3,8 @@ described from the upstream info.json and read region by region, both through th
 
 import itertools
 import json
+import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,8 @@ from urllib.parse import quote
 import pyvips
 
 from .cache import Caches
-from .errors import IIIFError
+from .decode_guard import check_decodable, check_pixel_count
+from .errors import IIIFError, bad_request
 from .pipeline import level_window
 from .plan import ImagePlan
 from .region import Box
@@ -20,7 +23,10 @@ from .upstream_client import UpstreamClient
 from .upstream_iiif import UpstreamInfo, listed_size, parse_info, region_url, within_limits
 from .upstream_settings import UpstreamSettings
 
+log = logging.getLogger(__name__)
+
 LOADER = "iiif-upstream"
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -44,19 +50,25 @@ class FetchedWindow:
 class RemoteSource:
     """Routes identifiers to upstream image services and fetches what a planned request needs."""
 
-    def __init__(self, settings: UpstreamSettings, caches: Caches) -> None:
+    def __init__(self, settings: UpstreamSettings, caches: Caches, max_source_pixels: int) -> None:
         self.settings = settings
         self.caches = caches
         self.client = UpstreamClient(settings)
+        self.max_source_pixels = max_source_pixels
 
     def service_url(self, identifier: str) -> str | None:
-        """The upstream image service an identifier names (`prefix:id` or an http(s) URL), else None."""
+        """The upstream image service an identifier names (`prefix:id` or an http(s) URL), else None; 400 for
+        control characters. Whether the URL may be fetched is the upstream client's check."""
         if identifier.startswith(("http://", "https://")):
-            return identifier.removesuffix("/info.json").rstrip("/")
-        prefix, separator, rest = identifier.partition(":")
-        if separator and rest and prefix in self.settings.upstreams:
-            return self.settings.upstreams[prefix] + quote(rest, safe=":")
-        return None
+            service = identifier.removesuffix("/info.json").rstrip("/")
+        else:
+            prefix, separator, rest = identifier.partition(":")
+            if not (separator and rest and prefix in self.settings.upstreams):
+                return None
+            service = self.settings.upstreams[prefix] + quote(rest, safe=":")
+        if CONTROL_CHARACTERS.search(identifier):
+            raise bad_request("identifier", "an upstream identifier may not contain control characters")
+        return service
 
     async def describe(self, service: str) -> RemoteImage:
         """The upstream image's size, from its info.json (cached with the time it was fetched)."""
@@ -68,6 +80,7 @@ class RemoteSource:
             await self.caches.info.aset(service, cached)
         entry = json.loads(cached)
         info = parse_info(json.dumps(entry["info"]).encode(), service)
+        check_pixel_count(info.width, info.height, self.max_source_pixels)
         level = Level(info.width, info.height)
         return RemoteImage(Path(service), LOADER, (level,), float(entry["fetched"]), 0, info)
 
@@ -86,10 +99,10 @@ class RemoteSource:
         body = await self.caches.regions.aget(url)
         if body is None:
             body = await self.client.get(url, "image")
-            image = decode(body, url)  # checked before it is cached
+            image = decode(body, self.max_source_pixels)  # checked before it is cached
             await self.caches.regions.aset(url, body)
         else:
-            image = decode(body, url)
+            image = decode(body, self.max_source_pixels)
         if (image.width, image.height) != (width, height):
             image = image.resize(width / image.width, vscale=height / image.height)
         return FetchedWindow(image, level_w, level_h, x, y)
@@ -105,10 +118,27 @@ def fitting_level(source: SourceImage, box: Box, out_w: int, out_h: int) -> tupl
     return max(1, level_w), max(1, level_h)
 
 
-def decode(body: bytes, url: str) -> pyvips.Image:
-    """Decode upstream image bytes into memory; 502 when they are not a whole image."""
+def undecodable(error: pyvips.Error) -> IIIFError:
+    """502 for bytes that are not a whole image; libvips' reason goes to the log only."""
+    log.warning("upstream sent an undecodable image: %s", " ".join(str(error).split())[:200])
+    return IIIFError(502, "upstream sent an undecodable image", "identifier")
+
+
+def open_checked(body: bytes, max_pixels: int) -> pyvips.Image:
+    """Upstream image bytes opened lazily, refused from the header alone (413 for more than `max_pixels`,
+    501 for a loader that is not a served raster format) before any pixel is decoded."""
     try:
-        return pyvips.Image.new_from_buffer(body, "", fail_on="truncated").copy_memory()
+        image = pyvips.Image.new_from_buffer(body, "", access="sequential", fail_on="truncated")
     except pyvips.Error as error:
-        reason = " ".join(str(error).split())[:200]
-        raise IIIFError(502, f"upstream sent an undecodable image ({url}): {reason}", "identifier") from error
+        raise undecodable(error) from error
+    check_decodable(image, max_pixels)
+    return image
+
+
+def decode(body: bytes, max_pixels: int) -> pyvips.Image:
+    """Checked upstream image bytes decoded into memory; 502 when they are not a whole image."""
+    image = open_checked(body, max_pixels)
+    try:
+        return image.copy_memory()
+    except pyvips.Error as error:
+        raise undecodable(error) from error

@@ -2,6 +2,7 @@
 
 from urllib.parse import unquote
 
+from starlette.datastructures import QueryParams
 from starlette.types import Scope
 
 IIIF_PREFIX = "/iiif/3/"
@@ -57,16 +58,15 @@ def _route_kind(scope: Scope) -> str:
 
 
 def access_group(scope: Scope, kind: str) -> str | None:
-    """The IIIF_PROTECT group of a request: `batch`, `jobs`, `ocr` (the OCR sidecars), or None."""
+    """The IIIF_PROTECT group of a request: `batch`, `jobs`, `ocr` (the OCR sidecars, and the `pred:` regions
+    of images and of the viewer's panel: they run the detector), or None."""
     if kind in ("batch", "jobs"):
         return kind
-    if kind == "sidecar":
-        segments = iiif_path_segments(scope) or []
-        return "ocr" if segments and segments[-1] in OCR_SIDECARS else None
+    if kind in ("sidecar", "masked"):
+        segments = iiif_path_segments(scope) or []  # 2 or 3 segments for a sidecar, 5 for an image
+        reads_text = segments[-1] in OCR_SIDECARS if kind == "sidecar" else segments[1].startswith("pred:")
+        return "ocr" if reads_text else None
+    if kind == "viewer":
+        region = QueryParams(scope.get("query_string", b"")).get("region", "")
+        return "ocr" if region.strip().startswith("pred:") else None
     return None
-
-
-def identifier_of(scope: Scope) -> str | None:
-    """The image identifier of a `/iiif/3/{identifier}/...` request."""
-    segments = iiif_path_segments(scope)
-    return segments[0] if segments and segments[0] else None

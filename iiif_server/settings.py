@@ -1,6 +1,6 @@
 """Server settings, read once from environment variables (see the README's settings table)."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import CacheSettings
@@ -24,6 +24,12 @@ class Limits:
         if self.max_width and not self.max_height:
             object.__setattr__(self, "max_height", self.max_width)
 
+    def with_area_at_most(self, area: int | None) -> "Limits":
+        """These limits with maxArea lowered to `area` where that is lower (None: unchanged)."""
+        if area is None or (self.max_area is not None and self.max_area <= area):
+            return self
+        return replace(self, max_area=area)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -34,9 +40,13 @@ class Settings:
     port: int = 8000
     workers: int = 1
     limits: Limits = field(default_factory=Limits)
-    max_source_pixels: int = 1_000_000_000
+    anonymous_max_area: int | None = 16_000_000
+    max_source_pixels: int = 250_000_000
     tile_size: int = 512
     source_cache_size: int = 64
+    source_cache_mb: int = 256
+    vips_cache_mb: int = 100
+    vips_cache_operations: int = 100
     render_cache_mb: int = 64
     render_cache_item_kb: int = 512
     cache_max_age: int = 86400
@@ -46,6 +56,7 @@ class Settings:
     trust_forwarded_headers: bool = False
     pixel_threads: int = 0
     max_url_length: int = 16384
+    max_body_mb: int = 16
     upstream: UpstreamSettings = field(default_factory=UpstreamSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
     # Not in repr: str(settings) is part of info.json ETags, and access rules do not change the bytes.
@@ -66,9 +77,13 @@ class Settings:
                 max_height=env_limit("IIIF_MAX_HEIGHT", defaults.limits.max_height),
                 max_area=env_limit("IIIF_MAX_AREA", defaults.limits.max_area),
             ),
+            anonymous_max_area=env_limit("IIIF_ANONYMOUS_MAX_AREA", defaults.anonymous_max_area),
             max_source_pixels=env_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
             tile_size=env_int("IIIF_TILE_SIZE", defaults.tile_size),
             source_cache_size=env_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
+            source_cache_mb=env_int("IIIF_SOURCE_CACHE_MB", defaults.source_cache_mb),
+            vips_cache_mb=env_int("IIIF_VIPS_CACHE_MB", defaults.vips_cache_mb),
+            vips_cache_operations=env_int("IIIF_VIPS_CACHE_OPERATIONS", defaults.vips_cache_operations),
             render_cache_mb=env_int("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
             render_cache_item_kb=env_int("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
             cache_max_age=env_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
@@ -80,6 +95,7 @@ class Settings:
             ),
             pixel_threads=env_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
             max_url_length=env_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
+            max_body_mb=env_int("IIIF_MAX_BODY_MB", defaults.max_body_mb),
             upstream=UpstreamSettings.from_env(),
             cache=CacheSettings.from_env(),
             service=ServiceSettings.from_env(),

@@ -6,9 +6,11 @@ from typing import Literal
 
 from .errors import IIIFError, bad_request
 from .numbers import parse_decimal, parse_int, round_half_up
+from .rotation import Rotation
 from .settings import Limits
 
 SizeKind = Literal["max", "w", "h", "pct", "wh", "confined"]
+NO_ROTATION = Rotation()
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def parse_size(text: str) -> Size:
     raise bad_request("size", f"unknown size syntax {text!r}")
 
 
-def _limit_scale(width: int, height: int, limits: Limits) -> float:
+def _limit_scale(width: float, height: float, limits: Limits) -> float:
     """The largest scale of a `width` x `height` image that stays within the limits (may exceed 1)."""
     scales = [math.inf]
     if limits.max_width:
@@ -59,13 +61,24 @@ def _limit_scale(width: int, height: int, limits: Limits) -> float:
     return min(scales)
 
 
-def _fit_max(width: int, height: int, limits: Limits, upscale: bool) -> tuple[int, int]:
-    """`max` / `^max`: the region size, shrunk (or with `^` grown) to the largest size the limits allow."""
-    scale = _limit_scale(width, height, limits)
-    if scale == math.inf or (scale >= 1 and not upscale):
-        return width, height
+def _scaled(width: int, height: int, scale: float) -> tuple[int, int]:
+    """A `width` x `height` region at `scale`, in whole pixels."""
     # The epsilon keeps e.g. 161 * (100 / 161) = 99.999... from flooring to 99 instead of maxWidth 100.
     return max(1, math.floor(width * scale + 1e-9)), max(1, math.floor(height * scale + 1e-9))
+
+
+def _fit_max(width: int, height: int, limits: Limits, upscale: bool, rotation: Rotation) -> tuple[int, int]:
+    """`max` / `^max`: the region size, shrunk (or with `^` grown) to the largest size whose output, once
+    rotated, the limits allow."""
+    extent_w, extent_h = rotation.extent(width, height)
+    scale = min(_limit_scale(extent_w, extent_h, limits), math.inf if upscale else 1.0)
+    if scale == math.inf:
+        return width, height
+    # libvips rounds the rotated box: where that makes it a pixel too large, take a pixel less (long side).
+    step = 1 / max(extent_w, extent_h)
+    while scale > step and _over_limit(*rotation.output_size(*_scaled(width, height, scale)), limits):
+        scale -= step
+    return _scaled(width, height, scale)
 
 
 def _requested(size: Size, width: int, height: int) -> tuple[int, int]:
@@ -87,24 +100,38 @@ def _requested(size: Size, width: int, height: int) -> tuple[int, int]:
     )
 
 
-def _check_limits(out_w: int, out_h: int, limits: Limits) -> None:
-    """Refuse an output larger than maxWidth, maxHeight or maxArea with a 413."""
+def _over_limit(out_w: int, out_h: int, limits: Limits) -> str | None:
+    """Which of maxWidth, maxHeight and maxArea an `out_w` x `out_h` image exceeds; None when it fits."""
     if limits.max_width and out_w > limits.max_width:
-        raise IIIFError(413, f"width {out_w} exceeds maxWidth {limits.max_width}", "size")
+        return f"width {out_w} exceeds maxWidth {limits.max_width}"
     if limits.max_height and out_h > limits.max_height:
-        raise IIIFError(413, f"height {out_h} exceeds maxHeight {limits.max_height}", "size")
+        return f"height {out_h} exceeds maxHeight {limits.max_height}"
     if limits.max_area and out_w * out_h > limits.max_area:
-        raise IIIFError(413, f"area {out_w * out_h} exceeds maxArea {limits.max_area}", "size")
+        return f"area {out_w * out_h} exceeds maxArea {limits.max_area}"
+    return None
 
 
-def resolve_size(size: Size, width: int, height: int, limits: Limits) -> tuple[int, int]:
-    """The output width and height for a `width` x `height` region, or a 400/413."""
+def _check_limits(out_w: int, out_h: int, limits: Limits, rotation: Rotation) -> None:
+    """Refuse with a 413 an output whose image, once rotated, is larger than the limits."""
+    rotated = rotation.output_size(out_w, out_h)
+    reason = _over_limit(*rotated, limits)
+    if reason and rotated != (out_w, out_h):
+        reason += f" (the {out_w}x{out_h} image rotated by {rotation.canonical} degrees)"
+    if reason:
+        raise IIIFError(413, reason, "size")
+
+
+def resolve_size(
+    size: Size, width: int, height: int, limits: Limits, rotation: Rotation = NO_ROTATION
+) -> tuple[int, int]:
+    """The output width and height for a `width` x `height` region, or a 400/413: the limits hold for the
+    image once rotated."""
     if size.kind == "max":
-        return _fit_max(width, height, limits, size.upscale)
+        return _fit_max(width, height, limits, size.upscale, rotation)
     out_w, out_h = _requested(size, width, height)
     if size.kind == "confined" and _limit_scale(width, height, limits) < math.inf:
         # `!w,h` is confined by the server's limits too: "not larger than w, h, or server-imposed limits".
-        fit_w, fit_h = _fit_max(width, height, limits, upscale=True)
+        fit_w, fit_h = _fit_max(width, height, limits, True, rotation)
         if out_w > fit_w or out_h > fit_h:
             out_w, out_h = fit_w, fit_h
     if out_w <= 0 or out_h <= 0:
@@ -113,7 +140,7 @@ def resolve_size(size: Size, width: int, height: int, limits: Limits) -> tuple[i
         raise bad_request(
             "size", f"{out_w}x{out_h} is larger than the {width}x{height} region; use ^ to upscale"
         )
-    _check_limits(out_w, out_h, limits)
+    _check_limits(out_w, out_h, limits, rotation)
     return out_w, out_h
 
 

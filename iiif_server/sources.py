@@ -9,7 +9,10 @@ from typing import Protocol
 import pyvips
 from cachetools import LRUCache
 
+from .byte_cache import ByteBoundedCache
+from .decode_guard import check_decodable
 from .errors import IIIFError
+from .pixel_errors import libvips_reason
 
 SUFFIXES = (".tif", ".tiff", ".ptif", ".jp2", ".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".avif")
 
@@ -67,19 +70,26 @@ def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
 
 
 TILE_CACHE_BYTES = 16 * 2**20
+SAMPLE_BYTES = {"ushort": 2, "short": 2, "uint": 4, "int": 4, "float": 4, "double": 8, "complex": 8}
 
 
-def _keep_decoded_tiles(image: pyvips.Image) -> pyvips.Image:
-    """The level behind a cache of its decoded TIFF tiles (up to 16 MB per level handle), kept between
+def pixel_bytes(image: pyvips.Image) -> int:
+    """Bytes of one decoded pixel of `image`."""
+    return image.bands * SAMPLE_BYTES.get(image.format, 1)
+
+
+def _keep_decoded_tiles(image: pyvips.Image) -> tuple[pyvips.Image, int]:
+    """The level behind a cache of its decoded TIFF tiles (about 16 MB per level handle), kept between
     requests: neighbouring viewer tiles and regions then skip the JPEG decoding of the tiles they share
-    (3.8 to 1.2 ms for a 256 px tile, 19 to 2.4 ms for a 1250x300 region; benchmarks/peers)."""
+    (3.8 to 1.2 ms for a 256 px tile, 19 to 2.4 ms for a 1250x300 region; benchmarks/peers). Returns the
+    handle and the most bytes its tiles hold."""
     width, height = image.get("tile-width"), image.get("tile-height")
-    sizes = {"ushort": 2, "short": 2, "uint": 4, "int": 4, "float": 4, "double": 8}
-    sample_bytes = sizes.get(image.format, 1)
-    max_tiles = max(4, TILE_CACHE_BYTES // (width * height * image.bands * sample_bytes))
-    return image.tilecache(
+    tile_bytes = width * height * pixel_bytes(image)
+    max_tiles = max(4, TILE_CACHE_BYTES // tile_bytes)
+    cached = image.tilecache(
         tile_width=width, tile_height=height, max_tiles=max_tiles, threaded=True, persistent=True
     )
+    return cached, max_tiles * tile_bytes
 
 
 class LevelOpener(Protocol):
@@ -109,15 +119,23 @@ class DecodedOnce:
             return self._decoded[key]
 
 
+HANDLE_CACHE_BYTES = 256 << 20
+HandleKey = tuple[Path, float, Level, int]
+
+
 class FolderSource:
     """Images in one folder; identifiers are file names with or without their suffix."""
 
-    def __init__(self, root: Path, max_source_pixels: int, cache_size: int) -> None:
+    def __init__(
+        self, root: Path, max_source_pixels: int, cache_size: int, cache_bytes: int = HANDLE_CACHE_BYTES
+    ) -> None:
         self.root = root.resolve()
         self.max_source_pixels = max_source_pixels
+        # Descriptions are a few hundred bytes each (a path and at most ~20 levels): bounded by their number.
         self._described: LRUCache[tuple[Path, float], SourceImage] = LRUCache(maxsize=max(1, cache_size))
-        self._handles: LRUCache[tuple[Path, float, Level, int], pyvips.Image] = LRUCache(
-            maxsize=max(1, cache_size)
+        # Open handles keep what they decoded: bounded by those bytes, and by their number (open files).
+        self.handles: ByteBoundedCache[HandleKey, tuple[pyvips.Image, int]] = ByteBoundedCache(
+            cache_bytes, lambda handle: handle[1], max_items=max(1, cache_size)
         )
         self._lock = threading.Lock()
 
@@ -159,16 +177,9 @@ class FolderSource:
             # `revalidate`: libvips' own cache would otherwise hand back the pixels of the file's old version.
             first = pyvips.Image.new_from_file(str(path), revalidate=True)
         except pyvips.Error as error:
-            # libvips names the file by its full path; the reason must not reveal the server's folders.
-            reason = str(error).strip().splitlines()[0].replace(str(path), path.name)
+            reason = libvips_reason(error, path)  # the server's folders left out
             raise IIIFError(501, f"cannot decode {path.name}: {reason}", "identifier") from error
-        if first.width * first.height > self.max_source_pixels:
-            raise IIIFError(
-                413,
-                f"source has {first.width * first.height} pixels, more than "
-                f"IIIF_MAX_SOURCE_PIXELS={self.max_source_pixels}",
-                "identifier",
-            )
+        check_decodable(first, self.max_source_pixels)  # before any pixel is decoded
         loader = first.get("vips-loader")
         levels = (
             _pyramid_levels(path, first) if loader.startswith("tiff") else (Level(first.width, first.height),)
@@ -181,10 +192,9 @@ class FolderSource:
     def open(self, source: SourceImage, level: Level, shrink: int = 1) -> pyvips.Image:
         """A pyvips handle on one level, with JPEG/WebP shrink-on-load; handles are cached."""
         key = (source.path, source.mtime, level, shrink)
-        with self._lock:
-            cached = self._handles.get(key)
+        cached = self.handles.get(key)
         if cached is not None:
-            return cached
+            return cached[0]
         options: dict[str, object] = {}
         if level.subifd >= 0:
             options["subifd"] = level.subifd
@@ -197,7 +207,8 @@ class FolderSource:
         # `fail_on`: a truncated or corrupt file is an error (501), not an image with grey filler.
         image = pyvips.Image.new_from_file(str(source.path), revalidate=True, fail_on="truncated", **options)
         if source.loader.startswith("tiff") and image.get_typeof("tile-width"):
-            image = _keep_decoded_tiles(image)
-        with self._lock:
-            self._handles[key] = image
+            image, held = _keep_decoded_tiles(image)
+        else:  # other formats are decoded whole on first use, and the handle keeps the pixels
+            held = image.width * image.height * pixel_bytes(image)
+        self.handles.put(key, (image, held))
         return image

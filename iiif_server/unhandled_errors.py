@@ -14,7 +14,7 @@ BODY = b"internal error: the server could not answer this request (see the log b
 
 
 class UnhandledErrors:
-    """Turns an exception that escaped every handler into a logged, plain-text 500 with `Connection: close`."""
+    """Turns an exception that escaped every handler into a logged plain-text 500 with `Connection: close`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

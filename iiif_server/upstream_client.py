@@ -91,8 +91,13 @@ class UpstreamClient:
         retry_after = getattr(error, "retry_after", None)
         return retry_after if retry_after is not None else float(self._backoff(state))
 
+    async def check(self, url: str) -> None:
+        """The one SSRF check every upstream URL passes, redirect targets included (IIIFError 403 if not)."""
+        await check_url(url, self.settings.prefixes, self.settings.allow_private)
+
     async def get(self, url: str, kind: str) -> bytes:
         """The body of `url`, an upstream `info` or `image` (checked by Content-Type); else IIIFError."""
+        await self.check(url)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(max(1, self.settings.attempts)),
             wait=self._wait,
@@ -113,7 +118,7 @@ class UpstreamClient:
         except CircuitOpen as open_:
             raise IIIFError(
                 503,
-                f"upstream {host} is unavailable: circuit open after {open_.failures} consecutive failures, "
+                f"upstream is unavailable: circuit open after {open_.failures} consecutive failures, "
                 f"next try in {open_.retry_after:.1f} s",
                 "identifier",
             ) from open_
@@ -124,7 +129,7 @@ class UpstreamClient:
                 breaker.succeeded()
             else:
                 breaker.failed()
-                log.warning("upstream %s failed (%s): %s", host, breaker.state, error)
+                log.warning("upstream %s failed (%s): %s", url, breaker.state, error.__cause__ or error)
             raise
         breaker.succeeded()
         return body
@@ -132,7 +137,6 @@ class UpstreamClient:
     async def _download(self, url: str, kind: str) -> bytes:
         """Follow at most MAX_REDIRECTS redirects, each target checked again; read at most `max_bytes`."""
         for _ in range(MAX_REDIRECTS + 1):
-            await check_url(url, self.settings.hosts, self.settings.allow_private)
             host = urlsplit(url).netloc
             http, slot = self._session(host)
             self.requests[host] = self.requests.get(host, 0) + 1
@@ -144,34 +148,33 @@ class UpstreamClient:
                 ):
                     if response.is_redirect:
                         url = urljoin(url, response.headers.get("location", ""))
+                        await self.check(url)
                         continue
                     return await self._body(response, kind)
-            except TimeoutError as error:
+            except (TimeoutError, httpx.TimeoutException) as error:
                 limit = self.settings.timeout
-                raise UpstreamError(504, f"upstream {host} timed out after {limit} s", True) from error
-            except httpx.TimeoutException as error:
-                raise UpstreamError(504, f"upstream {host} timed out: {error!r}", True) from error
+                raise UpstreamError(504, f"upstream timed out after {limit} s", True) from error
             except httpx.TransportError as error:
-                raise UpstreamError(502, f"upstream {host} failed: {error!r}", True) from error
+                raise UpstreamError(502, "upstream request failed", True) from error
         raise UpstreamError(502, f"upstream redirected more than {MAX_REDIRECTS} times")
 
     async def _body(self, response: httpx.Response, kind: str) -> bytes:
-        """Check status, type and size of a response and read it."""
-        host, status = response.url.netloc.decode(), response.status_code
+        """Check status, type and size of an answer and read it (no host, URL or upstream text in reasons)."""
+        status = response.status_code
         if status in RETRY_STATUSES:
             retry_after = retry_after_seconds(response.headers.get("retry-after"))
-            reason = f"upstream {host} answered {status}"
+            reason = f"upstream answered {status}"
             raise UpstreamError(503 if status == 503 else 502, reason, True, retry_after)
         if status == 404:
-            raise UpstreamError(404, f"upstream {host} has no such image ({response.url})")
+            raise UpstreamError(404, "upstream has no such image")
         if status >= 400:
-            raise UpstreamError(502, f"upstream {host} answered {status} for {response.url}")
+            raise UpstreamError(502, f"upstream answered {status}")
         content_type = response.headers.get("content-type", "")
         if not content_type.startswith(KINDS[kind][1]):
-            sent = content_type or "no content type"
-            raise UpstreamError(502, f"upstream {host} sent {sent} where an {kind} was expected")
+            log.warning("upstream %s sent %r where an %s was expected", response.url, content_type, kind)
+            raise UpstreamError(502, f"upstream sent another content type where an {kind} was expected")
         limit = self.settings.max_bytes
-        too_large = UpstreamError(502, f"upstream {host} sent more than IIIF_UPSTREAM_MAX_BYTES={limit}")
+        too_large = UpstreamError(502, f"upstream sent more than IIIF_UPSTREAM_MAX_BYTES={limit}")
         if int(response.headers.get("content-length") or 0) > limit:
             raise too_large
         chunks: list[bytes] = []

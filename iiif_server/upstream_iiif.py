@@ -24,40 +24,79 @@ class UpstreamInfo:
     max_area: int | None = None
 
 
+# libvips' largest image side (VIPS_MAX_COORD); an upstream claiming more is not telling the truth.
+MAX_SIDE = 10_000_000
+
+
 def _level2(profile: Any) -> bool:
     return isinstance(profile, str) and "level2" in profile
 
 
+def _strings(value: Any) -> list[str]:
+    """The strings of a JSON list (anything else is no list of names)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _bad(reason: str) -> IIIFError:
+    return IIIFError(502, f"upstream info.json is unusable: {reason}", "identifier")
+
+
+def _count(value: Any, name: str, upper: int = MAX_SIDE) -> int:
+    """A JSON integer from 1 to `upper` (not a boolean, float or string); 502 otherwise."""
+    if type(value) is not int or not 1 <= value <= upper:
+        raise _bad(f"{name} is not an integer from 1 to {upper}")
+    return value
+
+
+def _optional_count(limits: dict[str, Any], name: str, upper: int = MAX_SIDE) -> int | None:
+    """An optional limit: absent or null is none, anything else must be a valid count."""
+    value = limits.get(name)
+    return None if value is None else _count(value, name, upper)
+
+
+def _sizes(value: Any) -> tuple[tuple[int, int], ...]:
+    """The advertised `sizes`: a list of {width, height} objects, or absent."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(s, dict) for s in value):
+        raise _bad("sizes is not a list of objects")
+    return tuple(
+        (_count(s.get("width"), "sizes width"), _count(s.get("height"), "sizes height")) for s in value
+    )
+
+
 def parse_info(data: bytes, base: str) -> UpstreamInfo:
-    """Parse an upstream info.json (502 when it is not one)."""
+    """Parse an upstream info.json strictly: width, height, sizes and limits (where present) must be JSON
+    integers from 1 to MAX_SIDE (MAX_SIDE² for maxArea); 502 when anything is malformed."""
     try:
         info = json.loads(data)
-        width, height = int(info["width"]), int(info["height"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise IIIFError(502, f"upstream info.json is unreadable: {error!r}", "identifier") from error
+    except (ValueError, RecursionError) as error:
+        raise _bad("not JSON") from error
+    if not isinstance(info, dict):
+        raise _bad("not a JSON object")
+    width, height = _count(info.get("width"), "width"), _count(info.get("height"), "height")
     context = json.dumps(info.get("@context", ""))
     version = 3 if "image/3" in context or info.get("type") == "ImageService3" else 2
     if version == 3:
-        limits, png = info, _level2(info.get("profile")) or "png" in info.get("extraFormats", [])
+        limits, png = info, _level2(info.get("profile")) or "png" in _strings(info.get("extraFormats"))
     else:
         profiles = info.get("profile") or []
         profiles = profiles if isinstance(profiles, list) else [profiles]
         extras = [p for p in profiles if isinstance(p, dict)]
         limits = {k: v for p in extras for k, v in p.items()}
-        png = any(_level2(p) for p in profiles) or any("png" in p.get("formats", []) for p in extras)
-    sizes = tuple(
-        (int(s["width"]), int(s["height"])) for s in info.get("sizes") or [] if "width" in s and "height" in s
-    )
+        png = any(_level2(p) for p in profiles) or any("png" in _strings(p.get("formats")) for p in extras)
+    max_width = _optional_count(limits, "maxWidth")
+    max_height = _optional_count(limits, "maxHeight")
     return UpstreamInfo(
         base.rstrip("/"),
         version,
         width,
         height,
-        sizes,
+        _sizes(info.get("sizes")),
         png,
-        limits.get("maxWidth"),
-        limits.get("maxHeight") or limits.get("maxWidth"),
-        limits.get("maxArea"),
+        max_width,
+        max_height or max_width,
+        _optional_count(limits, "maxArea", MAX_SIDE * MAX_SIDE),
     )
 
 

@@ -2,20 +2,30 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from functools import cached_property
 
 from .env import env_flag, env_float, env_int, env_text
+from .url_guard import UpstreamPrefix
 
 
 def parse_upstreams(text: str) -> dict[str, str]:
     """`loc=https://…/iiif/,ex=http://…/iiif/3/` as {prefix: base URL ending in `/`}."""
     upstreams = {}
     for entry in filter(None, (part.strip() for part in text.split(","))):
-        prefix, _, url = entry.partition("=")
-        if not prefix.strip() or urlsplit(url.strip()).scheme not in ("http", "https"):
+        prefix, _, url = (part.strip() for part in entry.partition("="))
+        if not prefix or not url.startswith(("http://", "https://")):
             raise ValueError(f"IIIF_UPSTREAMS: expected prefix=http(s)://…, got {entry!r}")
-        upstreams[prefix.strip()] = url.strip().rstrip("/") + "/"
+        UpstreamPrefix.parse(url)  # ValueError for a query, dot segments, a bad port, …
+        upstreams[prefix] = url.rstrip("/") + "/"
     return upstreams
+
+
+def parse_allowed_hosts(text: str) -> tuple[UpstreamPrefix, ...]:
+    """`images.example.org, *.example.net, https://iiif.example.com:8443/iiif/` as prefixes."""
+    try:
+        return tuple(UpstreamPrefix.parse(entry.strip()) for entry in text.split(",") if entry.strip())
+    except ValueError as error:
+        raise ValueError(f"IIIF_UPSTREAM_ALLOWED_HOSTS: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,7 @@ class UpstreamSettings:
     """Where remote images may come from, and how hard the server tries to get them."""
 
     upstreams: Mapping[str, str] = field(default_factory=dict)
-    allowed_hosts: frozenset[str] = frozenset()
+    allowed_hosts: tuple[UpstreamPrefix, ...] = ()
     allow_private: bool = False
     timeout: float = 10.0
     max_bytes: int = 50_000_000
@@ -33,20 +43,18 @@ class UpstreamSettings:
     breaker_threshold: int = 5
     breaker_cooldown: float = 30.0
 
-    @property
-    def hosts(self) -> frozenset[str]:
-        """The allow-list: `allowed_hosts` plus the hosts of the configured prefixes."""
-        configured = {urlsplit(url).hostname or "" for url in self.upstreams.values()}
-        return frozenset(h.lower() for h in self.allowed_hosts | configured if h)
+    @cached_property
+    def prefixes(self) -> tuple[UpstreamPrefix, ...]:
+        """The allow-list: the configured upstreams, then `allowed_hosts`."""
+        return (*(UpstreamPrefix.parse(url) for url in self.upstreams.values()), *self.allowed_hosts)
 
     @classmethod
     def from_env(cls) -> "UpstreamSettings":
         """Read `IIIF_UPSTREAMS`, `IIIF_UPSTREAM_ALLOWED_HOSTS`, `IIIF_UPSTREAM_ALLOW_PRIVATE`, … ."""
         defaults = cls()
-        hosts = {h.strip().lower() for h in env_text("IIIF_UPSTREAM_ALLOWED_HOSTS").split(",")} - {""}
         return cls(
             upstreams=parse_upstreams(env_text("IIIF_UPSTREAMS")),
-            allowed_hosts=frozenset(hosts),
+            allowed_hosts=parse_allowed_hosts(env_text("IIIF_UPSTREAM_ALLOWED_HOSTS")),
             allow_private=env_flag("IIIF_UPSTREAM_ALLOW_PRIVATE", defaults.allow_private),
             timeout=env_float("IIIF_UPSTREAM_TIMEOUT", defaults.timeout),
             max_bytes=env_int("IIIF_UPSTREAM_MAX_BYTES", defaults.max_bytes),

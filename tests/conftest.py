@@ -7,16 +7,13 @@ response must have.
 """
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvips
+from job_processes import RedisServer
 from starlette.testclient import TestClient
 
 from iiif_server.app import create_app
@@ -171,25 +168,7 @@ def make_client(image_root: Path) -> Iterator[Callable[..., TestClient]]:
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
     """A throw-away `redis-server` on a free loopback port, no persistence; skipped if not installed."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.skip("redis-server is not installed (scripts/setup installs Debian's redis-server as root)")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("redis-server did not start")
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    server = RedisServer()
+    server.start()
+    yield server.url
+    server.kill()

@@ -1,5 +1,5 @@
 """The upstream of the remote-source tests: a real IIIF server on loopback (this project's core app under
-uvicorn, on a thread) behind a fault injector."""
+uvicorn, on a thread) behind a fault injector, and the upstream settings that name it."""
 
 import asyncio
 import threading
@@ -12,6 +12,7 @@ from typing import Any
 import uvicorn
 
 from conformance.live_server import HOST, free_port
+from iiif_server.upstream_settings import UpstreamSettings
 
 Send = Any
 
@@ -21,11 +22,15 @@ class FaultInjector:
     """ASGI wrapper counting requests; `mode` makes image requests (never info.json) misbehave:
     `slow` (sleeps `slow_s`), `flaky` (every other one 503 + Retry-After: 0), `truncated` (half the body
     under the full Content-Length), `wrong_type` (text/html), `huge` (endless image/png chunks), `redirect`
-    (302 to a host outside the allow-list)."""
+    (302 to `redirect_to`), `canned` (`canned`: content type and body). `info_body`, when set, is every
+    info.json's answer."""
 
     app: Any
     mode: str | None = None
     slow_s: float = 3.0
+    redirect_to: str = "http://metadata.internal/latest"
+    canned: tuple[str, bytes] = ("image/png", b"")
+    info_body: bytes | None = None
     requests: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     _flip: bool = False
@@ -34,6 +39,8 @@ class FaultInjector:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         self.requests.append(scope["path"])
+        if self.info_body is not None and scope["path"].endswith("info.json"):
+            return await self._answer(send, 200, self.info_body, [(b"content-type", b"application/json")])
         if self.mode is None or scope["path"].endswith("info.json"):
             return await self.app(scope, receive, self._counting(send))
         if self.mode == "slow":
@@ -46,7 +53,9 @@ class FaultInjector:
             html = [(b"content-type", b"text/html")]
             return await self._answer(send, 200, b"<html>login page</html>", html)
         elif self.mode == "redirect":
-            return await self._answer(send, 302, b"", [(b"location", b"http://metadata.internal/latest")])
+            return await self._answer(send, 302, b"", [(b"location", self.redirect_to.encode())])
+        elif self.mode == "canned":
+            return await self._answer(send, 200, self.canned[1], [(b"content-type", self.canned[0].encode())])
         elif self.mode == "huge":
             return await self._huge(send)
         elif self.mode == "truncated":
@@ -106,3 +115,19 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def upstream_settings(base: str, **overrides: Any) -> UpstreamSettings:
+    """`up:` names the upstream at `base`, `dead:` a closed loopback port; small timeouts and retries."""
+    options: dict[str, Any] = {
+        "upstreams": {"up": f"{base}/iiif/3/", "dead": f"http://127.0.0.1:{free_port()}/iiif/3/"},
+        "allow_private": True,  # the upstream is on loopback
+        "timeout": 1.0,
+        "attempts": 3,
+        "backoff": 0.05,
+        "breaker_threshold": 3,
+        "breaker_cooldown": 1.0,
+        "max_bytes": 5_000_000,
+        **overrides,
+    }
+    return UpstreamSettings(**options)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions.annotations import AnnotatedRegion, AnnotationError
-from extensions.annotations.alto_xml import parse
+from extensions.annotations import AnnotatedRegion, AnnotationError, SkippedItem
+from extensions.annotations.alto_xml import NO_OUTLINE, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "annotations"
 
@@ -123,3 +123,43 @@ def test_invalid_elements_are_named(data, item, reason):
         parse(data)
     assert caught.value.item == item
     assert reason in caught.value.reason
+
+
+def test_escriptorium_dummy_block_without_coordinates_keeps_its_lines():
+    regions = parse((FIXTURES / "alto_escriptorium.xml").read_bytes())
+    assert regions.skipped == ()
+    by_id = {r.id: r for r in regions}
+    dummy = by_id["eSc_dummyblock_"]
+    assert dummy.polygon == ((300, 700), (1700, 700), (1700, 2120), (300, 2120))  # the box around its lines
+    assert dummy.text == "wir bestätigen den Empfang Ihres Schreibens\nvom 2. März.\nJ. Huber"
+    assert by_id["eSc_line_c4d2e019"].polygon == ((300, 830), (1200, 830), (1200, 920), (300, 920))
+    assert {r.source_image for r in regions} == {"Brief_1907_03.jpg"}
+
+
+def test_tagrefs_become_segmonto_structure_types():
+    regions = parse((FIXTURES / "alto_escriptorium.xml").read_bytes())
+    assert [
+        (r.id, dict(r.properties).get("structure.type")) for r in regions if r.region_type != "String"
+    ] == [
+        ("eSc_textblock_5c1e0a2f", "MainZone"),
+        ("eSc_line_0a41d7e2", "HeadingLine"),
+        ("eSc_textblock_77e0c3aa", "StampZone"),
+        ("eSc_dummyblock_", None),
+        ("eSc_line_9f03b6c1", "DefaultLine:Typewritten"),
+        ("eSc_line_c4d2e019", None),  # untyped
+        ("eSc_line_2b8e55f0", "DefaultLine:Signature"),
+    ]
+
+
+def test_elements_with_no_outline_at_all_are_skipped_with_their_reason():
+    regions = parse(
+        alto(
+            '<TextBlock ID="empty"><Shape><Polygon POINTS=""/></Shape></TextBlock>'
+            '<TextBlock ID="b"><TextLine ID="l" BASELINE="0 9 9 9"><String CONTENT="ink"/></TextLine>'
+            "</TextBlock>"
+            '<TextBlock ID="kept" HPOS="1" VPOS="1" WIDTH="5" HEIGHT="5"/>'
+        )
+    )
+    assert [r.id for r in regions] == ["kept"]
+    string = "alto/Layout/Page/PrintSpace/TextBlock[2]/TextLine/String"
+    assert regions.skipped == tuple(SkippedItem(item, NO_OUTLINE) for item in ("empty", "b", "l", string))

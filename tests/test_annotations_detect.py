@@ -12,6 +12,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "annotations"
 VALID = {
     "page_2019.xml": ("page_xml", 8),
     "page_2010_point_children.xml": ("page_xml", 3),
+    "page_transkribus.xml": ("page_xml", 6),
+    "page_ocrd.xml": ("page_xml", 9),
+    "page_kraken.xml": ("page_xml", 5),
+    "alto_escriptorium.xml": ("alto_xml", 11),
     "alto_v4_polygons.xml": ("alto_xml", 7),
     "alto_v2_boxes.xml": ("alto_xml", 6),
     "w3c_collection.json": ("w3c", 7),
@@ -24,7 +28,6 @@ INVALID = {
     "invalid_truncated.json": ("document", "not valid JSON"),
     "invalid_unknown_root.xml": ("document", "unknown XML root element 'TEI'"),
     "invalid_page_two_points.xml": ("tl_degenerate", "at least 3 distinct points"),
-    "invalid_page_missing_coords.xml": ("PcGts/Page/TextRegion/TextLine[2]", "missing Coords"),
     "invalid_alto_missing_box.xml": ("P1_ST2", "missing HPOS"),
     "invalid_alto_nan_polygon.xml": ("block_1", "'NaN' is not a number"),
     "invalid_w3c_curve.json": ("https://example.org/anno/ellipse", "'C' is not a straight line"),

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from extensions.annotations import AnnotatedRegion, AnnotationError
-from extensions.annotations.page_xml import parse
+from extensions.annotations import AnnotatedRegion, AnnotationError, SkippedItem
+from extensions.annotations.page_xml import NO_OUTLINE, parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "annotations"
 
@@ -29,6 +29,7 @@ def test_page_2019_regions_lines_and_words_in_document_order():
             None,
             "Anno Domini\nmcccxlviii",
             image,
+            (("structure.type", "heading"), ("readingOrder.index", "0")),
         ),
         AnnotatedRegion(
             "r_1_l_1",
@@ -50,7 +51,13 @@ def test_page_2019_regions_lines_and_words_in_document_order():
             image,
         ),
         AnnotatedRegion(
-            "r_2", ((200, 400), (2280, 400), (2280, 640), (200, 640)), "TextRegion", None, None, image
+            "r_2",
+            ((200, 400), (2280, 400), (2280, 640), (200, 640)),
+            "TextRegion",
+            None,
+            None,
+            image,
+            (("structure.type", "paragraph"), ("readingOrder.index", "1")),
         ),
         AnnotatedRegion(
             "r_2_l_1",
@@ -105,7 +112,6 @@ def test_any_page_namespace_version(namespace):
 @pytest.mark.parametrize(
     ("body", "item", "reason"),
     [
-        ('<TextRegion id="r"/>', "r", "missing Coords"),
         ('<TextRegion id="r"><Coords points="0,0 10,0"/></TextRegion>', "r", "3 distinct points"),
         ('<TextRegion id="r"><Coords points="0,0 10,0 5,x"/></TextRegion>', "r", "'x' is not a number"),
         ('<TextRegion id="r"><Coords points="0,0 10,0 10"/></TextRegion>', "r", "x,y pairs"),
@@ -123,7 +129,7 @@ def test_any_page_namespace_version(namespace):
         ),
         (
             '<TextRegion><Coords points="0,0 9,0 9,9"/></TextRegion>'
-            '<TextRegion><Coords points=""/></TextRegion>',
+            '<TextRegion><Coords points="0,0 9,0"/></TextRegion>',
             "PcGts/Page/TextRegion[2]",
             "3 distinct points",
         ),
@@ -134,6 +140,77 @@ def test_invalid_elements_are_named(body, item, reason):
         parse(page(body))
     assert caught.value.item == item
     assert reason in caught.value.reason
+
+
+def lines(regions: list[AnnotatedRegion]) -> list[tuple[str, str | None, dict[str, str]]]:
+    """Id, text and properties of each TextLine."""
+    return [(r.id, r.text, dict(r.properties)) for r in regions if r.region_type == "TextLine"]
+
+
+def test_transkribus_custom_reading_order_types_and_regions_nested_in_a_table():
+    regions = parse((FIXTURES / "page_transkribus.xml").read_bytes())
+    assert [(r.id, r.region_type) for r in regions if r.region_type == "TextRegion"] == [
+        ("r1", "TextRegion"),
+        ("t1_c1", "TextRegion"),
+        ("t1_c2", "TextRegion"),
+    ]
+    assert dict(regions[0].properties) == {"readingOrder.index": "0", "structure.type": "heading"}
+    assert lines(regions) == [
+        ("r1l1", "Actum den 3. Mai 1788", {"readingOrder.index": "0"}),
+        ("t1_c1_l1", "Zinsen", {"readingOrder.index": "0"}),
+        ("t1_c2_l1", "12 fl. 30 kr.", {"readingOrder.index": "0"}),
+    ]
+    assert regions[1].polygon == ((210, 210), (2190, 210), (2190, 320), (210, 320))
+    assert regions.skipped == ()
+
+
+def test_ocrd_reading_order_element_several_text_equivs_and_glyphs():
+    regions = parse((FIXTURES / "page_ocrd.xml").read_bytes())
+    order = {
+        r.id: dict(r.properties).get("readingOrder.index") for r in regions if r.region_type == "TextRegion"
+    }
+    assert sorted(order, key=lambda region: int(order[region] or "-1")) == [
+        "region0001",
+        "region0002_cell0",
+        "region0002_cell1",
+        "region0003",
+    ]
+    line = next(r for r in regions if r.id == "region0001_line0001")
+    assert (line.text, line.confidence) == ("Die Ueber\u017fchrift", 0.94)  # long s, index 1 of 2
+    assert [r.id for r in regions if r.region_type == "Word"] == [
+        "region0001_line0001_word0001",
+        "region0001_line0001_word0002",
+    ]
+    assert dict(regions[0].properties)["structure.type"] == "paragraph"
+    assert {r.source_image for r in regions} == {"OCR-D-IMG/OCR-D-IMG_0007.tif"}
+
+
+def test_kraken_lines_without_coords_take_their_words_box_or_are_skipped_with_a_reason():
+    regions = parse((FIXTURES / "page_kraken.xml").read_bytes())
+    assert lines(regions) == [
+        ("line_0", "Dear Sir, your letter of the 3rd", {"structure.type": "DefaultLine:Typewritten"}),
+        ("line_1", "received gratefully", {"structure.type": "DefaultLine:Handwritten"}),
+    ]
+    assert regions[2].polygon == ((160, 320), (900, 320), (900, 410), (160, 410))  # around its two Words
+    assert regions.skipped == (SkippedItem("line_2", NO_OUTLINE), SkippedItem("segment_2", NO_OUTLINE))
+
+
+@pytest.mark.parametrize(
+    ("body", "skipped"),
+    [
+        ('<TextRegion id="r"/>', ["r"]),
+        ('<TextRegion id="r"><Coords points=""/></TextRegion>', ["r"]),
+        (
+            '<TextRegion id="r"><Coords/><TextLine id="l"><Baseline points="0,5 9,5"/></TextLine>'
+            "</TextRegion>",
+            ["r", "l"],
+        ),
+    ],
+)
+def test_elements_with_no_outline_at_all_are_skipped_not_fatal(body, skipped):
+    found = parse(page(body + '<TextRegion id="kept"><Coords points="0,0 9,0 9,9"/></TextRegion>'))
+    assert [r.id for r in found] == ["kept"]
+    assert found.skipped == tuple(SkippedItem(item, NO_OUTLINE) for item in skipped)
 
 
 def test_other_root_element_is_refused():

@@ -22,7 +22,8 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def app_client(images: Path, limits: Limits) -> TestClient:
-    return TestClient(create_app(Settings(image_root=images, limits=limits)))
+    """A client whose limits are `limits`, for anonymous clients too."""
+    return TestClient(create_app(Settings(image_root=images, limits=limits, anonymous_max_area=None)))
 
 
 def test_confined_size_beyond_the_image_needs_the_caret(images: Path) -> None:

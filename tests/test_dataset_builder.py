@@ -19,7 +19,8 @@ from iiif_server.cli import main
 from iiif_server.sources import FolderSource
 from models.dataset.builder import BuildOptions, build_dataset
 from models.dataset.fetcher import CropFetcher, FetchError, in_process_transport
-from models.dataset.line_items import ItemSelection, annotation_files, collect_items, identifier_of
+from models.dataset.image_names import ImageFinder, identifier_of
+from models.dataset.line_items import CollectedItems, ItemSelection, annotation_files, collect_items
 from models.dataset.masked_url import CropOptions, crop_request
 from models.dataset.records import load_crop, read_dataset
 from models.dataset.splits import parse_ratios, split_of
@@ -105,7 +106,7 @@ def test_in_process_build_writes_masked_crops_texts_and_manifest(pages, tmp_path
     assert info.server == "in-process" and info.crop.mask_polygon and info.crop.deskew
     assert [r.region_id for r in records] == ["l1", "l2", "l3"]
     assert sum(info.counts[s] for s in ("train", "val", "test")) == 3 and info.counts["failed"] == 0
-    assert info.summary["skipped"] == {"no_text": 1, "other_type": 1}  # the empty line, the TextRegion
+    assert info.summary["skipped"] == {"no_text": 1, "other_type:TextRegion": 1}
     for record, region in zip(records, regions, strict=False):
         assert record.text == region.text == (tmp_path / record.text_file).read_text(encoding="utf-8")
         assert record.identifier == "a.png" and record.id == f"a.png/{region.id}"
@@ -199,7 +200,8 @@ def test_live_server_build_shows_progress_resumes_and_refetches_a_deleted_crop(
 
 
 class FailFirst:
-    """ASGI wrapper: the first `failures` image requests get a 503 with Retry-After: 0; counts requests."""
+    """ASGI wrapper: the first `failures` image requests get a 503 with Retry-After: 0; counts them (not the
+    info.json requests that look for each page's image)."""
 
     def __init__(self, app: Any, failures: int) -> None:
         self.app = app
@@ -207,7 +209,7 @@ class FailFirst:
         self.paths: list[str] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and scope["path"].endswith("/default.png"):
             self.paths.append(scope["path"])
             if len(self.paths) <= self.failures:
                 headers = [(b"retry-after", b"0"), (b"content-type", b"text/plain")]
@@ -246,6 +248,21 @@ def test_missing_image_is_reported_per_line_and_the_rest_is_built(pages, tmp_pat
     assert all(e["reason"] and "/no-such-page.png/poly:" in e["url"] for e in errors)
     info, records = read_dataset(tmp_path / "set")
     assert [r.id for r in records] == ["b.png/l1", "b.png/l2", "b.png/l3"] and info.counts["failed"] == 3
+
+
+def test_the_image_named_like_the_annotation_file_or_mapped_to_it_wins(pages, tmp_path: Path) -> None:
+    """Exports name the image as their own tool called it (`IMG_0002.tif`), not as the server serves it."""
+    folder, regions = pages
+    named_like_it = tmp_path / "b.xml"
+    named_like_it.write_bytes(page_xml.serialize(regions, "IMG_0002.tif", PAGE_SIZE))
+    mapped = tmp_path / "scan-7.xml"
+    mapped.write_bytes(page_xml.serialize(regions, "IMG_0001.tif", PAGE_SIZE))
+    table = tmp_path / "pages.tsv"
+    table.write_text("page\tannotation\timage\n7\tgt/scan-7.xml\timages/a.png\n", encoding="utf-8")
+    arguments = [str(named_like_it), str(mapped), "--images", str(folder), "--image-map", str(table)]
+    build(tmp_path / "set", *arguments)
+    info, records = read_dataset(tmp_path / "set")
+    assert sorted({r.identifier for r in records}) == ["a.png", "b"] and info.counts["failed"] == 0
 
 
 def test_client_errors_are_not_retried_and_network_errors_are(tmp_path: Path, pages) -> None:
@@ -345,6 +362,12 @@ def test_folders_and_globs_take_one_annotation_file_per_page(pages, tmp_path: Pa
         build(tmp_path / "set", str(folder), "--images", str(folder), "--identifier", "a")
     formats = write_formats(tmp_path, [r for r in regions if r.text])
     paths = [folder / "a.page.xml", *formats.values()]
-    collected = collect_items(paths, ItemSelection(), 0, parse_ratios("1,0,0"))
+
+    async def collect() -> CollectedItems:
+        async with CropFetcher(transport=in_process_transport(folder)) as fetcher:
+            images = ImageFinder(fetcher.image_exists)
+            return await collect_items(paths, ItemSelection(), 0, parse_ratios("1,0,0"), images)
+
+    collected = asyncio.run(collect())
     assert len(collected.items) == 3 and not collected.problems  # a.png is read once, from its PAGE XML
-    assert collected.skipped["page_read_from_another_file"] == len(formats)
+    assert collected.skipped_counts()["page_read_from_another_file"] == len(formats)

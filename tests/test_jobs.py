@@ -4,11 +4,7 @@ The page is `document_page(1200, 900, SAMPLE_LINES, seed=5)` (30 lines of known 
 test_ocr_sidecars.py); each job page runs Stage 1 and Stage 2 on it with the real models.
 """
 
-import io
-import os
 import shutil
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +13,7 @@ from typing import Any
 
 import pytest
 import pyvips
+from job_processes import start_worker, stop
 from starlette.testclient import TestClient
 
 from extensions.annotations import alto_xml, page_xml
@@ -28,7 +25,6 @@ from iiif_server.cache import CacheSettings
 from iiif_server.samples import SAMPLE_LINES, document_page
 from iiif_server.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
 MIN_LINES = 25
 
 
@@ -131,7 +127,7 @@ def test_uploaded_image_is_a_one_page_job(client: TestClient, folder: Path) -> N
         (
             {"json": {"manifest": "http://not-allowed.example/m.json"}},
             403,
-            "not in IIIF_UPSTREAM_ALLOWED_HOSTS",
+            "not under a configured upstream",
         ),
         ({"content": b"no image", "headers": {"content-type": "image/png"}}, 400, "not an image"),
     ],
@@ -201,16 +197,6 @@ def test_manifest_pages_presentation_3_and_2() -> None:
 # --- RQ: the same page function on a Redis queue, two worker processes ---
 
 
-def start_worker(
-    redis_url: str, folder: Path, queue: str, name: str, log: io.BufferedWriter
-) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IIIF_")}
-    env |= {"REDIS_URL": redis_url, "IIIF_IMAGE_ROOT": str(folder), "PYTHONPATH": str(REPO)}
-    env |= {"IIIF_ONNX_INTRA_THREADS": str(max(1, (os.cpu_count() or 2) // 2))}  # two workers share the CPU
-    command = [sys.executable, "-m", "iiif_server", "worker", "--queue", queue, "--name", name]
-    return subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
 def test_rq_job_with_two_workers(redis_url: str, folder: Path, tmp_path: Path) -> None:
     pytest.importorskip("rq")
     from redis import Redis
@@ -240,17 +226,11 @@ def test_rq_job_with_two_workers(redis_url: str, folder: Path, tmp_path: Path) -
                 assert job["status"] == "finished" and job["backend"] == "rq", job
                 assert [p["status"] for p in job["pages"]] == ["finished"] * 2 + ["failed"] + ["finished"] * 2
                 assert job["pages"][2]["error"].startswith("404")
-                pids = {int(p["worker"].rsplit(":", 1)[1]) for p in job["pages"]}
+                pids = {int(p["worker"].split(":")[1]) for p in job["pages"]}  # host:pid:token
                 assert pids == {w.pid for w in workers}, job  # both workers read pages
                 for page in job["pages"]:
                     if page["status"] == "finished":
                         check_documents(client, page)
         finally:
             for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                try:
-                    worker.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
-                    worker.wait()
+                stop(worker)

@@ -72,7 +72,7 @@ def test_the_config_reads_the_keep_alive_timeout(monkeypatch: pytest.MonkeyPatch
 
 
 def test_gunicorn_workers_cut_off_slow_headers(image_root: Path, tmp_path: Path) -> None:
-    """The real gunicorn with the config's worker class closes a connection that never finishes its headers."""
+    """Real gunicorn with the config's worker class closes a connection that never finishes its headers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

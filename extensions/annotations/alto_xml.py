@@ -3,6 +3,11 @@
 Coordinates must be pixels (MeasurementUnit `pixel`, or none given). ALTO records no resolution, so `mm10`
 and `inch1200` are converted only when `image_size` is given, by scaling the first Page's WIDTH and
 HEIGHT onto it; without it they are an AnnotationError.
+
+A block or line without coordinates of its own (eScriptorium's `eSc_dummyblock_`) gets the box around the
+lines or strings inside it; an element with no outline at all is skipped with a reason, not fatal. The
+labels of the tags an element's TAGREFS names (SegmOnto types such as `MainZone` or `DefaultLine:Print`)
+become `("structure.type", label)` properties, as PAGE's `custom="structure {type:...}"` does.
 """
 
 from collections.abc import Sequence
@@ -14,9 +19,13 @@ from iiif_server.numbers import round_half_up
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, rectangle, ring
 from .layout import XSI, blocks, format_points, pixel_points, unused_id, xml_bytes, xml_id
-from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Ring, SkippedItem
+from .outlines import outlines
+from .structure_types import STRUCTURE_TYPE
 
 _ELEMENTS = ("TextBlock", "TextLine", "String")
+_STRUCTURE_TAGS = ("OtherTag", "LayoutTag", "StructureTag")
+NO_OUTLINE = "no outline: no Shape/Polygon, no HPOS/VPOS/WIDTH/HEIGHT box, and nothing inside it with one"
 _PHYSICAL_UNITS = ("mm10", "inch1200")
 _BOX = ("HPOS", "VPOS", "WIDTH", "HEIGHT")
 ALTO_4 = "http://www.loc.gov/standards/alto/ns-v4#"
@@ -24,15 +33,35 @@ Box = tuple[int, int, int, int]
 """HPOS, VPOS, WIDTH, HEIGHT in whole pixels."""
 
 
-def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
-    """Every text block, line and string in document order."""
+def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
+    """Every text block, line and string in document order; one without coordinates of its own takes the box
+    around the elements inside it (eScriptorium's `eSc_dummyblock_`), and one with none at all is skipped."""
     root = load_xml(data)
     if local_name(root) != "alto":
         raise AnnotationError(DOCUMENT, f"root element is {local_name(root)}, not alto")
     scale = _scale(root, image_size)
     image = root.findtext("{*}Description/{*}sourceImageInformation/{*}fileName")
     image = image.strip() if image else None
-    return [_region(element, scale, image) for element in root.iter(*(f"{{*}}{name}" for name in _ELEMENTS))]
+    tags = _structure_tags(root)
+    elements = list(root.iter(*(f"{{*}}{name}" for name in _ELEMENTS)))
+    regions, skipped = [], []
+    for element, outline in zip(elements, outlines(elements, lambda e: _own_outline(e, scale)), strict=True):
+        label = element_label(element, "ID")
+        if outline is None:
+            skipped.append(SkippedItem(label, NO_OUTLINE))
+        else:
+            regions.append(_region(element, label, outline, image, tags))
+    return ParsedRegions(regions, skipped)
+
+
+def _structure_tags(root: etree._Element) -> dict[str, str]:
+    """The LABEL of each layout, structure or other tag by ID: the SegmOnto type eScriptorium and Kraken write
+    (`MainZone`, `DefaultLine:Handwritten`, `default`)."""
+    return {
+        tag.get("ID", ""): tag.get("LABEL", "")
+        for tag in root.iterfind("{*}Tags/*")
+        if local_name(tag) in _STRUCTURE_TAGS and tag.get("ID") and tag.get("LABEL")
+    }
 
 
 def _scale(root: etree._Element, image_size: ImageSize | None) -> tuple[float, float]:
@@ -52,26 +81,35 @@ def _scale(root: etree._Element, image_size: ImageSize | None) -> tuple[float, f
     return (image_size[0] / width, image_size[1] / height)
 
 
-def _region(element: etree._Element, scale: tuple[float, float], image: str | None) -> AnnotatedRegion:
-    """One TextBlock, TextLine or String."""
-    label = element_label(element, "ID")
+def _region(
+    element: etree._Element, label: str, outline: Ring, image: str | None, tags: dict[str, str]
+) -> AnnotatedRegion:
+    """One TextBlock, TextLine or String; each tag its TAGREFS names becomes a `structure.type` property."""
+    types = [(STRUCTURE_TYPE, tags[ref]) for ref in element.get("TAGREFS", "").split() if ref in tags]
     return AnnotatedRegion(
         id=label,
-        polygon=ring([(x * scale[0], y * scale[1]) for x, y in _points(element, label)], label),
+        polygon=outline,
         region_type=local_name(element),
         confidence=confidence(element.get("WC"), label),
         text=_text(element),
         source_image=image,
+        properties=types,
     )
 
 
-def _points(element: etree._Element, label: str) -> list[Point]:
-    """The Shape/Polygon POINTS when there are some, else the HPOS/VPOS/WIDTH/HEIGHT box."""
+def _own_outline(element: etree._Element, scale: tuple[float, float]) -> Ring | None:
+    """The element's Shape/Polygon POINTS, else its HPOS/VPOS/WIDTH/HEIGHT box (all four needed once one is
+    given), in pixels; None when it has neither."""
+    label = element_label(element, "ID")
     polygon = element.find("{*}Shape/{*}Polygon")
-    if polygon is not None:
-        return points_text(polygon.get("POINTS", ""), label)
-    x, y, width, height = (number(element.get(key), label, key) for key in _BOX)
-    return rectangle(x, y, width, height, label)
+    if polygon is not None and polygon.get("POINTS", "").strip():
+        points = points_text(polygon.get("POINTS", ""), label)
+    elif any(element.get(key) is not None for key in _BOX):
+        x, y, width, height = (number(element.get(key), label, key) for key in _BOX)
+        points = rectangle(x, y, width, height, label)
+    else:
+        return None
+    return ring([(x * scale[0], y * scale[1]) for x, y in points], label)
 
 
 def _text(element: etree._Element) -> str | None:

@@ -8,15 +8,15 @@ from typing import Any
 from .documents import DOCUMENT, load_json
 from .geometry import confidence, number, pairs, ring
 from .json_fields import Json, as_object, listed, optional_str
-from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Point
 
 
-def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
+def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
     """Every region of the document, in order; `image_size` is unused (coordinates are pixels)."""
     document = as_object(load_json(data), DOCUMENT, "document")
     image_id = optional_str(document, DOCUMENT, "image_id")
     regions = listed(document.get("regions"), "regions", "region")
-    return [_region(entry, label, image_id) for label, entry in regions]
+    return ParsedRegions(_region(entry, label, image_id) for label, entry in regions)
 
 
 def _region(entry: Json, label: str, image_id: str | None) -> AnnotatedRegion:

@@ -7,9 +7,9 @@ from typing import Any
 from . import alto_xml, custom_json, iiif, page_xml, w3c
 from .documents import DOCUMENT, load_json, xml_root_name
 from .json_fields import kind_of
-from .model import AnnotatedRegion, AnnotationError, ImageSize
+from .model import AnnotationError, ImageSize, ParsedRegions
 
-Parser = Callable[[bytes, ImageSize | None], list[AnnotatedRegion]]
+Parser = Callable[[bytes, ImageSize | None], ParsedRegions]
 
 PARSERS: Mapping[str, Parser] = {
     "page_xml": page_xml.parse,
@@ -52,12 +52,13 @@ def _json_format(document: Any) -> str:
     raise AnnotationError(DOCUMENT, "unknown JSON format: no regions, and no annotation type or @context")
 
 
-def parse_annotations(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
-    """The regions of a document in any supported format; `image_size` resolves percent coordinates."""
+def parse_annotations(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
+    """The regions of a document in any supported format, and the elements it skipped (no outline at all);
+    `image_size` resolves percent coordinates."""
     return PARSERS[detect_format(data)](data, image_size)
 
 
-def load_annotations(path: Path, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
+def load_annotations(path: Path, image_size: ImageSize | None = None) -> ParsedRegions:
     """The regions of an annotation file; an unreadable file is an AnnotationError naming the path."""
     try:
         data = path.read_bytes()

@@ -71,6 +71,14 @@ def ring(points: Iterable[Point], item: str) -> Ring:
     return tuple(result)
 
 
+def bounding_box(rings: Iterable[Ring]) -> Ring:
+    """The axis-aligned box around all points of the rings, clockwise from the top left."""
+    points = [point for found in rings for point in found]
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
 def _area(points: Sequence[Point]) -> float:
     """Twice the absolute shoelace area."""
     edges = zip(points, [*points[1:], points[0]], strict=True)

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from .documents import DOCUMENT, load_json
 from .json_fields import Json, as_object, kind_of, listed
 from .layout import pixel_points
-from .model import AnnotatedRegion, AnnotationError, ImageSize
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions
 from .svg import polygon_svg
 from .w3c import annotation_region, annotations
 
@@ -15,7 +15,7 @@ PRESENTATION_3 = "http://iiif.io/api/presentation/3/context.json"
 _GRANULARITIES = ("page", "block", "line", "word", "glyph")  # the IIIF Text Granularity extension
 
 
-def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
+def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
     """Regions of a Presentation 3 Annotation or AnnotationPage, or of a Presentation 2 AnnotationList."""
     document = as_object(load_json(data), DOCUMENT, "document")
     kind = kind_of(document)
@@ -27,7 +27,7 @@ def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedReg
         raise AnnotationError(
             DOCUMENT, f"expected an AnnotationPage, Annotation or AnnotationList, not {kind!r}"
         )
-    return [annotation_region(annotation, label, image_size) for label, annotation in found]
+    return ParsedRegions(annotation_region(annotation, label, image_size) for label, annotation in found)
 
 
 def annotation_page(

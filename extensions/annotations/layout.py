@@ -15,7 +15,7 @@ from shapely.geometry import Polygon
 
 from iiif_server.numbers import round_half_up
 
-from .geometry import ring
+from .geometry import bounding_box, ring
 from .model import AnnotatedRegion, ImageSize
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -55,10 +55,7 @@ def blocks(regions: Sequence[AnnotatedRegion]) -> list[Block]:
 
 def _enclosing(lines: Sequence[AnnotatedRegion], identifier: str) -> AnnotatedRegion:
     """A block region whose polygon is the bounding box of the lines."""
-    xs = [x for line in lines for x, _ in line.polygon]
-    ys = [y for line in lines for _, y in line.polygon]
-    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
-    return AnnotatedRegion(identifier, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)), "block")
+    return AnnotatedRegion(identifier, bounding_box(line.polygon for line in lines), "block")
 
 
 def pixel_points(region: AnnotatedRegion, image_size: ImageSize | None = None) -> list[PixelPoint]:

@@ -31,6 +31,22 @@ def _pairs(properties: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:
     return tuple((key, value) for key, value in properties)
 
 
+@dataclass(frozen=True)
+class SkippedItem:
+    """An element a parser left out because it has no outline at all, and why; reported, never dropped."""
+
+    item: str
+    reason: str
+
+
+class ParsedRegions(list[AnnotatedRegion]):
+    """A document's regions in document order (a plain list), plus `skipped`: the elements left out."""
+
+    def __init__(self, regions: Iterable[AnnotatedRegion] = (), skipped: Iterable[SkippedItem] = ()) -> None:
+        super().__init__(regions)
+        self.skipped = tuple(skipped)
+
+
 class AnnotationError(Exception):
     """A malformed annotation document: `item` names the annotation or element at fault."""
 

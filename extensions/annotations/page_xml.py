@@ -3,7 +3,11 @@
 Coords are read from `points="x1,y1 x2,y2 ..."` or, in the 2010 schema, from `<Point x y>` children.
 The `custom` attribute (`structure {type:caption;} readingOrder {index:0;}`) becomes the region's properties
 `("structure.type", "caption"), ("readingOrder.index", "0")`; `\\{};:` and white space in names and values
-are written as `\\uXXXX`.
+are written as `\\uXXXX`. A `type` attribute (`heading`) and the region's place in the ReadingOrder element
+fill in `structure.type` and `readingOrder.index` where `custom` leaves them out.
+
+An element without Coords (a Kraken line with only a Baseline) gets the box around the elements inside it
+that have some; one with no outline at all is skipped with a reason, not fatal.
 """
 
 import re
@@ -15,17 +19,23 @@ from lxml import etree
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, ring
 from .layout import XSI, blocks, format_points, pixel_points, xml_bytes, xml_id
-from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Ring, SkippedItem
+from .outlines import outlines
+from .reading_order import reading_positions
+from .structure_types import STRUCTURE_TYPE
 
 _ELEMENTS = ("TextRegion", "TextLine", "Word")
+NO_OUTLINE = "no outline: no Coords, and nothing inside it with Coords"
 PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 _CUSTOM_GROUP = re.compile(r"([^\s{};:]+)\s*\{([^}]*)\}")
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TO_ESCAPE = re.compile(r"[\\{};:\s]")
 
 
-def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
-    """Every text region, line and word in document order; `image_size` is unused (coordinates are pixels)."""
+def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
+    """Every text region, line and word in document order, nested ones included (TextRegions inside a
+    TableRegion); one without Coords takes the box around the elements inside it, and one with none at all is
+    skipped. `image_size` is unused (coordinates are pixels)."""
     root = load_xml(data)
     if local_name(root) != "PcGts":
         raise AnnotationError(DOCUMENT, f"root element is {local_name(root)}, not PcGts")
@@ -33,22 +43,41 @@ def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedReg
     if page is None:
         raise AnnotationError(DOCUMENT, "PcGts has no Page")
     image = page.get("imageFilename")
-    return [_region(element, image) for element in page.iter(*(f"{{*}}{name}" for name in _ELEMENTS))]
+    positions = reading_positions(page)
+    elements = list(page.iter(*(f"{{*}}{name}" for name in _ELEMENTS)))
+    regions, skipped = [], []
+    for element, outline in zip(elements, outlines(elements, _own_outline), strict=True):
+        label = element_label(element, "id")
+        if outline is None:
+            skipped.append(SkippedItem(label, NO_OUTLINE))
+        else:
+            regions.append(_region(element, label, outline, image, positions.get(element.get("id", ""))))
+    return ParsedRegions(regions, skipped)
 
 
-def _region(element: etree._Element, image: str | None) -> AnnotatedRegion:
+def _region(
+    element: etree._Element, label: str, outline: Ring, image: str | None, position: str | None
+) -> AnnotatedRegion:
     """One TextRegion, TextLine or Word; text and confidence come from its own primary TextEquiv."""
-    label = element_label(element, "id")
     equiv = _primary_text_equiv(element, label)
     return AnnotatedRegion(
         id=label,
-        polygon=ring(_coords(element, label), label),
+        polygon=outline,
         region_type=local_name(element),
         confidence=None if equiv is None else confidence(equiv.get("conf"), label),
         text=None if equiv is None else equiv.findtext("{*}Unicode"),
         source_image=image,
-        properties=parse_custom(element.get("custom", "")),
+        properties=_properties(element, position),
     )
+
+
+def _properties(element: etree._Element, position: str | None) -> tuple[tuple[str, str], ...]:
+    """The `custom` attribute's properties; the `type` attribute as `structure.type` and the ReadingOrder
+    position as `readingOrder.index` where `custom` does not give them."""
+    found = parse_custom(element.get("custom", ""))
+    given = {key for key, _ in found}
+    implied = ((STRUCTURE_TYPE, element.get("type")), ("readingOrder.index", position))
+    return found + tuple((key, value) for key, value in implied if value and key not in given)
 
 
 def parse_custom(custom: str) -> tuple[tuple[str, str], ...]:
@@ -82,17 +111,18 @@ def _unescape(text: str) -> str:
     return _ESCAPED.sub(lambda match: chr(int(match[1], 16)), text)
 
 
-def _coords(element: etree._Element, label: str) -> list[Point]:
-    """The points of the element's Coords, from the `points` attribute or `<Point>` children."""
+def _own_outline(element: etree._Element) -> Ring | None:
+    """The element's Coords, from the `points` attribute or `<Point>` children; None without any."""
+    label = element_label(element, "id")
     coords = element.find("{*}Coords")
     if coords is None:
-        raise AnnotationError(label, "missing Coords")
-    points = coords.get("points")
-    if points is not None:
-        return points_text(points, label)
-    return [
+        return None
+    if (coords.get("points") or "").strip():
+        return ring(points_text(coords.get("points", ""), label), label)
+    points = [
         (number(p.get("x"), label, "x"), number(p.get("y"), label, "y")) for p in coords.iterfind("{*}Point")
     ]
+    return ring(points, label) if points else None
 
 
 def _primary_text_equiv(element: etree._Element, label: str) -> etree._Element | None:

@@ -9,16 +9,16 @@ from typing import Any
 from .documents import DOCUMENT, load_json
 from .geometry import confidence, number, rectangle, ring
 from .json_fields import Json, as_object, field, kind_of, label_of, listed, optional_str
-from .model import AnnotatedRegion, AnnotationError, ImageSize, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Point
 from .svg import svg_points
 
 _TEXT_BODIES = ("TextualBody", "ContentAsText", "Text")  # the last two: Open Annotation `chars`
 _GRANULARITY = "textGranularity"  # the IIIF Text Granularity extension: page, block, line, word, glyph
 
 
-def parse(data: bytes, image_size: ImageSize | None = None) -> list[AnnotatedRegion]:
+def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
     """Regions of a single annotation, a list of them, an AnnotationPage or an AnnotationCollection."""
-    return [annotation_region(a, label, image_size) for label, a in annotations(load_json(data))]
+    return ParsedRegions(annotation_region(a, label, image_size) for label, a in annotations(load_json(data)))
 
 
 def annotations(document: Any) -> list[tuple[str, Json]]:

@@ -18,11 +18,13 @@ from tqdm import tqdm
 from extensions.line_crops import crop_inside, levelled_window
 
 from .fetcher import CropFetcher, FetchError
-from .line_items import CollectedItems, ItemSelection, LineItem, collect_items
+from .image_names import ImageFinder
+from .line_items import ItemSelection, LineItem, collect_items
 from .masked_url import CropOptions, CropRequest, crop_request
 from .records import (
     ERRORS_FILE,
     LINES_FOLDER,
+    SKIPPED_FILE,
     Colour,
     CropSettings,
     DatasetInfo,
@@ -39,13 +41,16 @@ from .splits import SPLIT_NAMES
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Everything about a build except where the crops come from."""
+    """Everything about a build except where the crops come from; `image_map` and `identifier` name the
+    pages' images (see `image_names.ImageFinder`)."""
 
     crop: CropOptions = field(default_factory=CropOptions)
     background: Colour = (255, 255, 255)
     ratios: Mapping[str, float] = field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
     seed: int = 0
     selection: ItemSelection = field(default_factory=ItemSelection)
+    image_map: Mapping[str, str] = field(default_factory=dict)
+    identifier: str | None = None
     concurrency: int = 4
     progress: bool | None = None  # None: a bar on a terminal only
 
@@ -88,7 +93,7 @@ class BuildSummary:
         rate = self.fetched / self.seconds if self.seconds > 0 else 0.0
         lines = [
             f"{sum(self.splits.values())} lines ({splits}); fetched {self.fetched}, resumed {self.resumed}",
-            f"regions left out: {skipped}",
+            f"regions left out: {skipped}" + (f" (each in {SKIPPED_FILE})" if self.skipped else ""),
             f"{self.seconds:.1f} s, {rate:.1f} fetched lines/s",
         ]
         if not self.ok:
@@ -217,10 +222,15 @@ class DatasetBuild:
         self.fetched += 1
 
 
+def json_line(entry: Mapping[str, object]) -> str:
+    """One line of a JSON lines file."""
+    return json.dumps(entry, ensure_ascii=False) + "\n"
+
+
 def append_error(out: Path, entry: Mapping[str, object]) -> None:
     """One line of `errors.jsonl`."""
     with (out / ERRORS_FILE).open("a", encoding="utf-8") as errors:
-        errors.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        errors.write(json_line(entry))
 
 
 async def build_dataset(
@@ -231,9 +241,11 @@ async def build_dataset(
     started = time.monotonic()
     (out / LINES_FOLDER).mkdir(parents=True, exist_ok=True)
     (out / ERRORS_FILE).write_text("", encoding="utf-8")
-    collected: CollectedItems = collect_items(annotations, options.selection, options.seed, options.ratios)
+    images = ImageFinder(fetcher.image_exists, options.image_map, options.identifier)
+    collected = await collect_items(annotations, options.selection, options.seed, options.ratios, images)
     for problem in collected.problems:
         append_error(out, problem)
+    write_atomic(out / SKIPPED_FILE, "".join(json_line(entry) for entry in collected.skipped).encode())
     build = DatasetBuild(out, fetcher, options)
     resumed = await build.run(collected.items)
     records = [build.records[item.id] for item in collected.items if item.id in build.records]
@@ -244,7 +256,7 @@ async def build_dataset(
         fetched=build.fetched,
         resumed=resumed,
         failed=build.failed,
-        skipped=dict(collected.skipped),
+        skipped=dict(collected.skipped_counts()),
         annotation_problems=len(collected.problems),
         seconds=time.monotonic() - started,
     )

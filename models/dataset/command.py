@@ -14,10 +14,16 @@ def colour(text: str) -> tuple[int, int, int]:
     return parts  # type: ignore[return-value]
 
 
+def names(text: str) -> tuple[str, ...]:
+    """A comma-separated list, blanks dropped."""
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
 def build(args: argparse.Namespace) -> None:
     """Run the build and print its summary; exit 1 when a line or an annotation file failed."""
     from .builder import BuildOptions, BuildSummary, build_dataset
     from .fetcher import IN_PROCESS, CropFetcher, in_process_transport
+    from .image_names import read_image_map
     from .line_items import ItemSelection, annotation_files
     from .masked_url import CropOptions
     from .splits import parse_ratios
@@ -25,7 +31,9 @@ def build(args: argparse.Namespace) -> None:
     try:
         ratios = parse_ratios(args.splits)
         annotations = annotation_files(args.annotations)
-    except (ValueError, FileNotFoundError) as error:
+        columns = names(args.image_map_columns)
+        image_map = read_image_map(Path(args.image_map), columns) if args.image_map else {}
+    except (ValueError, OSError) as error:
         sys.exit(f"dataset build: {error}")
     if args.identifier and len(annotations) != 1:
         sys.exit("dataset build: --identifier needs exactly one annotation file")
@@ -35,10 +43,12 @@ def build(args: argparse.Namespace) -> None:
         ratios=ratios,
         seed=args.seed,
         selection=ItemSelection(
-            tuple(t.strip() for t in args.region_types.split(",") if t.strip()),
+            names(args.region_types),
+            frozenset(name.lower() for name in names(args.exclude_types)),
             args.min_chars,
-            args.identifier,
         ),
+        image_map=image_map,
+        identifier=args.identifier,
         concurrency=args.concurrency,
         progress=args.progress,
     )
@@ -72,6 +82,14 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     source.add_argument("--server", help="a running IIIF server: http://host:port or its IIIF base URL")
     source.add_argument("--images", help="image folder, served in process (no server needed)")
     parser.add_argument("--identifier", help="the image identifier (one annotation file only)")
+    parser.add_argument(
+        "--image-map",
+        help="TSV with a header row pairing annotation files (name, stem or path) with image identifiers; "
+        "without it a file's image is the one named like the file, else the one the file names",
+    )
+    parser.add_argument(
+        "--image-map-columns", default="annotation,image", help="the two --image-map columns, e.g. gt,image"
+    )
     parser.add_argument("--crop", choices=("mask", "rect"), default="mask", help="poly: mask or x,y,w,h box")
     parser.add_argument("--background", type=colour, default=(255, 255, 255), help="fill for readers, R,G,B")
     parser.add_argument("--deskew", action=argparse.BooleanOptionalAction, default=True)
@@ -84,6 +102,12 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--min-chars", type=int, default=1, help="skip lines with shorter text")
     parser.add_argument("--region-types", default="TextLine,line", help="comma-separated region types")
+    parser.add_argument(
+        "--exclude-types",
+        default="",
+        help="comma-separated structure types to leave out, whole or either side of the colon "
+        "(SegmOnto: Handwritten,Signature leaves out DefaultLine:Handwritten and DefaultLine:Signature)",
+    )
     parser.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="default: on a terminal"
     )

@@ -2,7 +2,7 @@
 
 import dataclasses
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential
@@ -51,12 +51,17 @@ def in_process_transport(images: Path) -> httpx.ASGITransport:
     return httpx.ASGITransport(app=create_server_app(settings, "masking"), raise_app_exceptions=False)
 
 
-def check_response(response: httpx.Response) -> bytes:
-    """The PNG body of a 200, or a FetchError with the status and the server's reason."""
+def check_status(response: httpx.Response) -> httpx.Response:
+    """The response when it is a 200, or a FetchError with the status and the server's reason."""
     if response.status_code != 200:
         reason = response.text.strip()[:300] or response.reason_phrase
         retry_after = retry_after_seconds(response.headers.get("retry-after"), MAX_RETRY_AFTER)
         raise FetchError(response.status_code, reason, retry_after)
+    return response
+
+
+def png_body(response: httpx.Response) -> bytes:
+    """The body of a response that must be a PNG."""
     if not response.content.startswith(PNG_SIGNATURE):
         kind = response.headers.get("content-type", "no content type")
         raise FetchError(response.status_code, f"the body is not a PNG ({kind})")
@@ -101,6 +106,18 @@ class CropFetcher:
 
     async def fetch(self, path: str) -> bytes:
         """The PNG at `path` (below the IIIF base); raises FetchError once retries are spent or on a 4xx."""
+        return png_body(await self.get(path))
+
+    async def image_exists(self, identifier: str) -> bool:
+        """Whether the server answers for the image: its info.json is a 200 (any failure counts as no)."""
+        try:
+            await self.get(f"/{quote(identifier, safe='')}/info.json")
+        except FetchError:
+            return False
+        return True
+
+    async def get(self, path: str) -> httpx.Response:
+        """The 200 response at `path`, retried on network errors, 5xx and 429, honouring Retry-After."""
         exponential = wait_exponential(multiplier=self.backoff, max=10)
 
         def wait(state: RetryCallState) -> float:
@@ -114,14 +131,14 @@ class CropFetcher:
             retry=retry_if_exception(lambda error: isinstance(error, FetchError) and error.transient),
             reraise=True,
         )
-        return await retrying(self.fetch_once, path)
+        return await retrying(self.get_once, path)
 
-    async def fetch_once(self, path: str) -> bytes:
-        """One GET; network errors and timeouts become FetchError without a status."""
+    async def get_once(self, path: str) -> httpx.Response:
+        """One GET; a network error or timeout is a FetchError without a status, a non-200 one with it."""
         try:
             response = await self.client.get(path)
         except httpx.TimeoutException as error:
             raise FetchError(None, f"timed out: {type(error).__name__}") from error
         except httpx.TransportError as error:
             raise FetchError(None, f"network error: {type(error).__name__}: {error}") from error
-        return check_response(response)
+        return check_status(response)

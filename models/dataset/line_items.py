@@ -5,14 +5,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from extensions.annotations import AnnotatedRegion, AnnotationError, load_annotations
+from extensions.annotations.structure_types import STRUCTURE_TYPE, structure_type_names
 
+from .image_names import ImageFinder
+from .line_text import line_text
 from .splits import split_of
 
 ANNOTATION_SUFFIXES = (".xml", ".json")
-IIIF_MARKER = "/iiif/3/"
 
 
 @dataclass(frozen=True)
@@ -32,20 +33,42 @@ class LineItem:
 
 @dataclass(frozen=True)
 class ItemSelection:
-    """What to keep: region types, the shortest text, and the identifier for a single annotation file."""
+    """What to keep: region types, structure types to leave out (lowercase names, see
+    `structure_type_names`) and the shortest text."""
 
     region_types: tuple[str, ...] = ("TextLine", "line")
+    excluded_types: frozenset[str] = frozenset()
     min_chars: int = 1
-    identifier: str | None = None
+
+    def reason_to_skip(self, item: LineItem) -> str | None:
+        """Why the item is left out (`other_type:String`, `excluded_type:DefaultLine:Signature`, `no_text`),
+        None when it is kept."""
+        region = item.region
+        if region.region_type not in self.region_types:
+            return f"other_type:{region.region_type}"
+        if structure_type_names(region) & self.excluded_types:
+            return f"excluded_type:{dict(region.properties)[STRUCTURE_TYPE]}"
+        if len(item.text) < self.min_chars:
+            return "no_text"
+        return None
 
 
 @dataclass
 class CollectedItems:
-    """The items found, and what was left out and why (counted, never silently dropped)."""
+    """The items found; what was left out, one entry per region or file with the reason; unreadable files."""
 
     items: list[LineItem] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: list[dict[str, str]] = field(default_factory=list)
     problems: list[dict[str, str]] = field(default_factory=list)
+
+    def skip(self, path: Path, item: str, reason: str, detail: str = "") -> None:
+        """Record one region (or page) left out of the dataset."""
+        entry = {"file": str(path), "item": item, "reason": reason}
+        self.skipped.append({**entry, "detail": detail} if detail else entry)
+
+    def skipped_counts(self) -> Counter[str]:
+        """How many were left out for each reason."""
+        return Counter(entry["reason"] for entry in self.skipped)
 
 
 def annotation_files(arguments: Sequence[str]) -> list[Path]:
@@ -67,54 +90,37 @@ def annotation_files(arguments: Sequence[str]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def identifier_of(source_image: str) -> str:
-    """The image identifier an annotation's source names: the segment after `/iiif/3/` of a IIIF URL, else
-    the basename of the file name or URL."""
-    path = urlsplit(source_image).path if "://" in source_image else source_image
-    if IIIF_MARKER in path:
-        return unquote(path.split(IIIF_MARKER, 1)[1].split("/")[0])
-    return unquote(path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1])
-
-
-def page_identifier(path: Path, regions: Sequence[AnnotatedRegion], given: str | None) -> str:
-    """The identifier of the page an annotation file describes: `given`, or its regions' source image."""
-    if given:
-        return given
-    sources = {r.source_image for r in regions if r.source_image}
-    if len(sources) != 1:
-        found = ", ".join(sorted(sources)) or "none"
-        raise AnnotationError(str(path), f"expected one source image (found {found}); give --identifier")
-    return identifier_of(sources.pop())
-
-
-def collect_items(
-    paths: Sequence[Path], selection: ItemSelection, seed: int, ratios: Mapping[str, float]
+async def collect_items(
+    paths: Sequence[Path],
+    selection: ItemSelection,
+    seed: int,
+    ratios: Mapping[str, float],
+    images: ImageFinder,
 ) -> CollectedItems:
     """The line items of every annotation file; one file per page (later ones for a page are skipped, such as
-    the `NAME.w3c.json` next to `NAME.page.xml` in a synthetic folder)."""
+    the `NAME.w3c.json` next to `NAME.page.xml` in a synthetic folder). Texts go through `line_text`."""
     collected = CollectedItems()
     pages: set[str] = set()
     seen: set[str] = set()
     for path in paths:
         try:
             regions = load_annotations(path)
-            identifier = page_identifier(path, regions, selection.identifier)
+            identifier = await images.identifier(path, regions)
         except AnnotationError as error:
             collected.problems.append({"file": str(path), "reason": str(error)})
             continue
         if identifier in pages:
-            collected.skipped["page_read_from_another_file"] += 1
+            collected.skip(path, identifier, "page_read_from_another_file")
             continue
         pages.add(identifier)
+        for skipped in regions.skipped:
+            collected.skip(path, f"{identifier}/{skipped.item}", "no_outline", skipped.reason)
         split = split_of(identifier, seed, ratios)
         for region in regions:
-            item = LineItem(identifier, region, (region.text or "").strip(), split)
-            if region.region_type not in selection.region_types:
-                collected.skipped["other_type"] += 1
-            elif len(item.text) < selection.min_chars:
-                collected.skipped["no_text"] += 1
-            elif item.id in seen:
-                collected.skipped["duplicate_id"] += 1
+            item = LineItem(identifier, region, line_text(region.text or ""), split)
+            reason = selection.reason_to_skip(item) or ("duplicate_id" if item.id in seen else None)
+            if reason:
+                collected.skip(path, item.id, reason)
             else:
                 seen.add(item.id)
                 collected.items.append(item)

@@ -1,4 +1,5 @@
-"""The Stage 2 dataset folder on disk: `dataset.json`, `manifest.jsonl`, `lines/*.png|txt`; read and write."""
+"""The Stage 2 dataset folder on disk: `dataset.json`, `manifest.jsonl`, `lines/*.png|txt`, and what was left
+out (`skipped.jsonl`) or failed (`errors.jsonl`); read and write."""
 
 import hashlib
 import json
@@ -14,6 +15,7 @@ import pyvips
 INFO_FILE = "dataset.json"
 MANIFEST_FILE = "manifest.jsonl"
 ERRORS_FILE = "errors.jsonl"
+SKIPPED_FILE = "skipped.jsonl"
 LINES_FOLDER = "lines"
 VERSION = 1
 SPLITS = ("train", "val", "test")
