@@ -27,14 +27,15 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 iiif
 WORKDIR /app
-COPY pyproject.toml README.md gunicorn.conf.py ./
+COPY pyproject.toml README.md ./
 COPY iiif_server ./iiif_server
 COPY extensions ./extensions
-COPY onnx ./onnx
+COPY ocr_onnx ./ocr_onnx
 COPY viewer ./viewer
 COPY --from=viewer /viewer/node_modules ./viewer/node_modules
 # Editable, as scripts/setup does: the viewer extension finds viewer/ and the default image folder
-# samples/generated next to the packages, i.e. under /app. The PP-OCRv4 ONNX models are the files inside
+# samples/generated next to the packages, i.e. under /app. Serving dependencies only, as `scripts/setup` without
+# `--train` (models/ and the training packages stay out). The PP-OCRv4 ONNX models are the files inside
 # rapidocr-onnxruntime, installed without its dependencies (they would pull opencv-python, which needs libGL).
 RUN pip install --no-cache-dir -e . \
     && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4 \
@@ -59,5 +60,5 @@ USER iiif
 RUN iiif-server samples && rm -rf /home/iiif/.cache
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["iiif-healthcheck"]
-# gunicorn with uvicorn workers; IIIF_WORKERS=0: gunicorn.conf.py starts one per CPU core (1: plain uvicorn).
+# gunicorn with uvicorn workers; IIIF_WORKERS=0: one per CPU core, from 2 to 8 (1: plain uvicorn).
 CMD ["iiif-server", "serve"]

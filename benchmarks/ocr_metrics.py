@@ -4,6 +4,7 @@ those of the model evaluation (`models.evaluation.text_metrics`, jiwer on whites
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from extensions.polygon_geometry import bounds
 from models.evaluation.text_metrics import cer, wer
 
 __all__ = ["Box", "Detection", "box_of", "cer", "iou", "match_boxes", "wer"]
@@ -14,8 +15,8 @@ Box = tuple[float, float, float, float]
 
 def box_of(polygon: Iterable[tuple[float, float]]) -> Box:
     """The bounding box of a polygon."""
-    xs, ys = zip(*polygon, strict=True)
-    return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+    x0, y0, x1, y1 = bounds(polygon)
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def iou(a: Box, b: Box) -> float:

@@ -11,13 +11,16 @@ wall-clock seconds of the first (uncached) call of each stage; model loading is 
 """
 
 import argparse
+import asyncio
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from extensions.annotations import page_xml
-from extensions.ocr_settings import OCRSettings
-from extensions.page_reader import PageReader
+from extensions.page_reader import Page, PageReader, described
+from extensions.prediction_cache import PredictionCache
+from extensions.server_settings import ServerSettings
+from iiif_server.image_sources import FolderPages
 from iiif_server.samples import generate_samples
 from iiif_server.settings import DEFAULT_IMAGE_ROOT
 from iiif_server.sources import FolderSource
@@ -27,13 +30,14 @@ from .ocr_metrics import box_of, cer, match_boxes, wer
 IOU_THRESHOLD = 0.5
 
 
-def score_page(reader: PageReader, folder: Path, identifier: str) -> dict[str, float]:
+async def score_page(reader: PageReader, folder: Path, page: Page) -> dict[str, float]:
     """Run both stages on one page and compare with its ground truth."""
-    truth = [r for r in page_xml.parse((folder / f"{identifier}.gt.xml").read_bytes()) if r.text is not None]
+    ground_truth = page_xml.parse((folder / f"{page.identifier}.gt.xml").read_bytes())
+    truth = [r for r in ground_truth if r.text is not None]
     started = time.perf_counter()
-    lines = reader.regions(identifier, 0.0, 0.0)
+    lines = await reader.regions(page, 0.0, 0.0)
     detected = time.perf_counter()
-    read = reader.read_page(identifier, 0.0, 0.0)
+    read = await reader.read_page(page, 0.0, 0.0)
     recognised = time.perf_counter()
     detection = match_boxes(
         [box_of(r.polygon) for r in truth], [box_of(r.polygon) for r in lines], IOU_THRESHOLD
@@ -63,21 +67,23 @@ def main() -> None:
 
     from ocr_onnx import default_registry
 
-    settings = OCRSettings.from_env()
+    server = ServerSettings.from_env()
+    settings = server.ocr
     if args.detection_side:
         settings = replace(settings, detection_side=args.detection_side)
-    registry = default_registry()
+    registry = default_registry(server.onnx)
     registry.warm_up()
     max_side = registry.settings.detection_max_side or registry.detector().manifest.input_size
     print(f"detection_side={settings.detection_side}, detector input at most {max_side} px")
     names = ("gt lines", "detected", "recall", "precision", "CER", "WER", "detect s", "recognise s")
     print("| page | " + " | ".join(names) + " |")
     print("|---|" + "---:|" * len(names))
+    pages = FolderPages(FolderSource(args.folder, 1_000_000_000, 64))
     for identifier in args.pages:
-        reader = PageReader(registry, settings)
-        reader.attach(FolderSource(args.folder, 1_000_000_000, 64))
-        source = reader.source.describe(identifier)
-        scores = score_page(reader, args.folder, identifier)
+        reader = PageReader(registry, settings, PredictionCache(settings.cache_mb << 20, settings.cache_size))
+        page = asyncio.run(described(pages, identifier))
+        source = page.image
+        scores = asyncio.run(score_page(reader, args.folder, page))
         cells = [f"{v:.0f}" if k in ("gt lines", "detected") else f"{v:.3f}" for k, v in scores.items()]
         print(f"| {identifier} ({source.width}x{source.height}) | " + " | ".join(cells) + " |")
 

@@ -8,32 +8,30 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import anyio.from_thread
-from shapely import make_valid
-from shapely.geometry import Polygon
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from iiif_server.app import IIIFImageAPI
 from iiif_server.formats import MEDIA_TYPES
 from iiif_server.json_body import read_json
 from iiif_server.plan import ImagePlan
 from iiif_server.remote_source import RemoteImage
+from iiif_server.services import Services
 from iiif_server.sources import DecodedOnce, LevelOpener
 
-from .batch_request import BatchRequest, RejectedItem, parse_batch
+from .batch_request import BatchRequest, RejectedItem, batch_identifier, parse_batch
 from .mask_settings import MaskSettings
+from .polygon_geometry import masked_area
 from .region_extraction import Extracted, ExtractionOptions, RegionRequest, extract_region
 from .zip_stream import ZipStream
 
 
-def skip_reason(item: RegionRequest, batch: BatchRequest) -> str | None:
-    """Why the batch's `min_confidence` / `min_area` filters leave this item out, if they do."""
+def skip_reason(item: RegionRequest, batch: BatchRequest, image_size: tuple[int, int]) -> str | None:
+    """Why the batch's `min_confidence` / `min_area` filters leave this item out, if they do; the area is the
+    one `min_area` measure (`masked_area`: the repaired polygon inside the image, its `polygon_area`)."""
     if batch.min_confidence is not None and (item.confidence or 0.0) < batch.min_confidence:
         return f"confidence {item.confidence} below min_confidence {batch.min_confidence}"
-    # The area of the repaired polygon, as extracted: a bow-tie's raw signed area can be 0.
-    if batch.min_area is not None and make_valid(Polygon(item.polygon)).area < batch.min_area:
+    if batch.min_area is not None and masked_area([item.polygon], *image_size) < batch.min_area:
         return f"polygon area below min_area {batch.min_area}"
     return None
 
@@ -59,34 +57,38 @@ async def ordered_map(
 
 
 class MaskBatchEndpoint:
-    """Parses a batch, extracts every item on a thread pool and reports each one."""
+    """Parses a batch, describes its page once, extracts every item on a thread pool and reports each one;
+    the app's services are given when the app is built (`attach`)."""
+
+    services: Services
 
     def __init__(self, settings: MaskSettings) -> None:
         self.settings = settings
 
+    def attach(self, services: Services) -> None:
+        """Read pages through the app's image sources and access rules."""
+        self.services = services
+
     async def __call__(self, request: Request) -> Response:
-        api: IIIFImageAPI = request.app.state.iiif
+        services = self.services
         body = await read_json(request)
-
-        def image_size(identifier: str) -> tuple[int, int]:
-            source = anyio.from_thread.run(api.describe_for, request, identifier)
-            return source.width, source.height
-
-        batch = await run_in_threadpool(
-            parse_batch, body, request.url.netloc, image_size, self.settings.max_batch_size
-        )
-        source = await api.describe_for(request, batch.identifier)
-        opener = DecodedOnce(api.source)
+        identifier = batch_identifier(body, request.url.netloc)
+        source = await services.describe_for(request, identifier)
+        size = (source.width, source.height)
+        batch = await run_in_threadpool(parse_batch, body, identifier, size, self.settings.max_batch_size)
+        opener = DecodedOnce(services.sources.folder)
         loop = asyncio.get_running_loop()
 
         def open_for(image_plan: ImagePlan) -> LevelOpener:
             """The folder's levels decoded once, or (upstream images) the item's box fetched on the loop."""
             if isinstance(source, RemoteImage):
-                return asyncio.run_coroutine_threadsafe(api.opener_for(source, image_plan), loop).result()
+                fetch = services.sources.pixels(source, image_plan)
+                return asyncio.run_coroutine_threadsafe(fetch, loop).result()
             return opener
 
+        limits = services.access.limits_for(request)
         options = ExtractionOptions(
-            batch.format, batch.quality, batch.background, api.encode_options, api.limits_for(request)
+            batch.format, batch.quality, batch.background, services.encode_options, limits
         )
 
         def process(item: RegionRequest | RejectedItem) -> Extracted:
@@ -97,7 +99,7 @@ class MaskBatchEndpoint:
                 limit = self.settings.max_polygon_vertices
                 reason = f"region: more than IIIF_MAX_POLYGON_VERTICES={limit} vertices"
                 return Extracted({**entry, "status": "error", "error": reason}, None)
-            reason = skip_reason(item, batch)
+            reason = skip_reason(item, batch, size)
             if reason:
                 return Extracted({**entry, "status": "filtered", "error": reason}, None)
             return extract_region(item, batch.identifier, source, open_for, options)

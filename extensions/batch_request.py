@@ -118,17 +118,22 @@ def _optional_float(body: dict[str, Any], key: str) -> float | None:
         raise bad_request(key, f"{value!r} is not a number") from error
 
 
-def parse_batch(body: Any, this_host: str, image_size_of: Any, max_items: int) -> BatchRequest:
-    """Check the body; `image_size_of(identifier)` gives (width, height) for percent coordinates."""
+def batch_identifier(body: Any, this_host: str) -> str:
+    """The page a batch body names (`identifier_from`); 400 when the body is no JSON object."""
     if not isinstance(body, dict):
         raise bad_request("body", "expected a JSON object")
-    identifier = identifier_from(body, this_host)
+    return identifier_from(body, this_host)
+
+
+def parse_batch(
+    body: dict[str, Any], identifier: str, image_size: tuple[int, int], max_items: int
+) -> BatchRequest:
+    """Check the body of a batch on the page `identifier` (`batch_identifier`), `image_size` pixels (for an
+    annotation document's percent coordinates)."""
     scale = _optional_float(body, "scale")
     scale = 1.0 if scale is None else scale
     if "document" in body:
-        items: list[RegionRequest | RejectedItem] = list(
-            _document_items(body["document"], scale, image_size_of(identifier))
-        )
+        items: list[RegionRequest | RejectedItem] = list(_document_items(body["document"], scale, image_size))
     elif isinstance(body.get("annotations"), list):
         items = [_inline_item(i, raw, scale) for i, raw in enumerate(body["annotations"])]
     else:

@@ -1,8 +1,8 @@
-"""Settings of whole-document jobs, read from `IIIF_JOBS_*` and `REDIS_URL` (see the README)."""
+"""Settings of whole-document jobs: the `IIIF_JOBS_*` variables and `REDIS_URL` (see the README)."""
 
 from dataclasses import dataclass
 
-from iiif_server.env import env_float, env_int, env_text
+from iiif_server.env import Env
 
 BACKENDS = ("inprocess", "rq")
 
@@ -26,7 +26,7 @@ class JobSettings:
     max_attempts: int = 3
     store_retry: float = 300
     store_retry_wait: float = 5  # longest pause between two tries of an unreachable store
-    server_processes: int = 1
+    server_processes: int = 1  # the server's processes: its IIIF_WORKERS, given by `extensions.server`
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -47,23 +47,21 @@ class JobSettings:
         )
 
     @classmethod
-    def from_env(cls) -> "JobSettings":
+    def read(cls, env: Env) -> "JobSettings":
         """Read `IIIF_JOBS_BACKEND`, `IIIF_JOBS_QUEUE`, `IIIF_JOBS_RESULT_TTL`, ... and `REDIS_URL`."""
         defaults = cls()
         return cls(
-            backend=env_text("IIIF_JOBS_BACKEND", defaults.backend).lower(),
-            redis_url=env_text("REDIS_URL") or None,
-            queue=env_text("IIIF_JOBS_QUEUE", defaults.queue),
-            result_ttl=env_float("IIIF_JOBS_RESULT_TTL", defaults.result_ttl),
-            threads=env_int("IIIF_JOBS_THREADS", defaults.threads),
-            queue_size=env_int("IIIF_JOBS_QUEUE_SIZE", defaults.queue_size),
-            max_pages=env_int("IIIF_JOBS_MAX_PAGES", defaults.max_pages),
-            max_upload_bytes=env_int("IIIF_JOBS_MAX_UPLOAD_MB", defaults.max_upload_bytes // 1_000_000)
+            backend=env.text("IIIF_JOBS_BACKEND", defaults.backend).lower(),
+            redis_url=env.text("REDIS_URL") or None,
+            queue=env.text("IIIF_JOBS_QUEUE", defaults.queue),
+            result_ttl=env.decimal("IIIF_JOBS_RESULT_TTL", defaults.result_ttl),
+            threads=env.integer("IIIF_JOBS_THREADS", defaults.threads),
+            queue_size=env.integer("IIIF_JOBS_QUEUE_SIZE", defaults.queue_size),
+            max_pages=env.integer("IIIF_JOBS_MAX_PAGES", defaults.max_pages),
+            max_upload_bytes=env.integer("IIIF_JOBS_MAX_UPLOAD_MB", defaults.max_upload_bytes // 1_000_000)
             * 1_000_000,
-            page_timeout=env_int("IIIF_JOBS_PAGE_TIMEOUT", defaults.page_timeout),
-            lease=env_float("IIIF_JOBS_LEASE", defaults.lease),
-            max_attempts=env_int("IIIF_JOBS_MAX_ATTEMPTS", defaults.max_attempts),
-            store_retry=env_float("IIIF_JOBS_STORE_RETRY", defaults.store_retry),
-            # gunicorn.conf.py sets IIIF_WORKERS to its real number of workers; 0 there means one per core.
-            server_processes=env_int("IIIF_WORKERS", defaults.server_processes),
+            page_timeout=env.integer("IIIF_JOBS_PAGE_TIMEOUT", defaults.page_timeout),
+            lease=env.decimal("IIIF_JOBS_LEASE", defaults.lease),
+            max_attempts=env.integer("IIIF_JOBS_MAX_ATTEMPTS", defaults.max_attempts),
+            store_retry=env.decimal("IIIF_JOBS_STORE_RETRY", defaults.store_retry),
         )

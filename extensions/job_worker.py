@@ -2,13 +2,15 @@
 the IIIF AnnotationPage written to the job store.
 
 The same `process_page` runs in the server's in-process worker threads and in RQ workers
-(`iiif-server worker`), which import `run_page` by name and build their reader and store once per process
-from the environment. A page that fails is marked failed with its reason; the job's other pages go on. A page
-is claimed for a lease renewed while it is read (`job_leases`), and the store is retried while Redis is away
+(`iiif-server worker`), which import `run_page` by name and build their services, reader and store once per
+process from the environment. Either way a page is described and read on an event loop (the server's, or
+the worker's own), where its pixels come through the page sources and the one upstream client.
+
+A page that fails is marked failed with its reason; the job's other pages go on. A page is claimed for a
+lease renewed while it is read (`job_leases`), and the store is retried while Redis is away
 (`job_store_retry`), so a Redis outage delays a page and a killed worker's page is read again.
 """
 
-import asyncio
 import json
 import logging
 import tempfile
@@ -17,50 +19,44 @@ import time
 from pathlib import Path
 from typing import Any
 
-from iiif_server.cache import Caches
-from iiif_server.decode_guard import check_pixel_count
 from iiif_server.errors import IIIFError
-from iiif_server.region import Box
-from iiif_server.remote_source import open_checked
-from iiif_server.settings import Settings
+from iiif_server.image_sources import FolderPages
+from iiif_server.services import Services
 from iiif_server.sources import FolderSource
-from iiif_server.upstream_client import UpstreamClient
-from iiif_server.upstream_iiif import parse_info, region_url, within_limits
-from iiif_server.upstream_settings import UpstreamSettings
 
+from . import page_reader
 from .annotations import alto_xml, iiif, page_xml
 from .job_leases import WORKER_ID, LeaseKeeper, claim, settle
 from .job_settings import JobSettings
 from .job_store import JobStore, Page, StoreUnavailable, open_store
 from .job_store_retry import RetryingStore
-from .ocr_settings import OCRSettings
-from .page_reader import PageReader
+from .page_reader import PageReader, described, shared_reader
+from .server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
 RESULTS = {
     "ocr.alto.xml": "application/xml",
     "ocr.page.xml": "application/xml",
-    "ocr.json": "application/json",
+    "ocr.json": iiif.MEDIA_TYPE,  # as the `ocr.json` sidecar
 }
 SOURCE_FILE = "source"
 
 
 class JobContext:
-    """What pages are read with: the reader on the served folder, a reader on a scratch folder for uploaded
-    and fetched pages, the upstream settings, the job store (retried while unreachable) and the leases."""
+    """What pages are read with: the app's services (its image sources, and its event loop, where upstream
+    pages are fetched through the one upstream client), its one PageReader, a scratch folder for uploaded
+    pages, the job store (retried while unreachable) and the leases."""
 
     def __init__(
-        self, reader: PageReader, store: JobStore, upstream: UpstreamSettings, settings: JobSettings
+        self, services: Services, reader: PageReader, store: JobStore, settings: JobSettings
     ) -> None:
+        self.services = services
         self.reader = reader
         self.store = RetryingStore(store, settings.store_retry, settings.store_retry_wait)
         self.leases = LeaseKeeper(store, settings.lease)
-        self.upstream = upstream
         self.scratch = Path(tempfile.mkdtemp(prefix="iiif-jobs-"))
-        self.scratch_reader = PageReader(reader.registry, reader.settings)
-        self.scratch_reader.attach(FolderSource(self.scratch, reader.source.max_source_pixels, 16), None)
-        self.scratch_reader.shared = reader.shared
+        self.uploads = FolderPages(FolderSource(self.scratch, services.settings.max_source_pixels, 16))
 
 
 def process_page(context: JobContext, job_id: str, number: int) -> None:
@@ -83,18 +79,16 @@ def _read(
     context: JobContext, record: dict[str, Any], job_id: str, number: int, page: Page
 ) -> dict[str, Any]:
     """Read the page and store its documents: the page's outcome, `finished` or `failed` with the reason.
-    An unreachable store is raised: the page is not at fault, and comes back when its lease runs out."""
+    An unreachable store, or a server that stopped serving, is raised: the page is not at fault, and comes
+    back when its lease runs out."""
     scratch_file: Path | None = None
     try:
-        if page["kind"] == "identifier":
-            reader, identifier = context.reader, page["identifier"]
-        else:
-            reader, scratch_file = context.scratch_reader, _scratch_copy(context, job_id, number, page)
-            identifier = scratch_file.name
-        regions = reader.read_page(identifier)
-        source = reader.source.describe(identifier)
-        size = (source.width, source.height)
-        name = page.get("label") or source.path.name
+        if page["kind"] == "upload":
+            scratch_file = _scratch_copy(context, job_id, number, page)
+        image = _described(context, page, scratch_file)
+        regions = context.services.call(context.reader.read_page, image)
+        size = (image.image.width, image.image.height)
+        name = page.get("label") or image.image.path.name
         base = f"{record['base_url']}/jobs/{job_id}/{number}"
         documents = {
             "ocr.alto.xml": alto_xml.serialize(regions, name, size),
@@ -108,7 +102,9 @@ def _read(
         return {"status": "finished", "lines": len(regions), "width": size[0], "height": size[1]}
     except StoreUnavailable:
         raise
-    except Exception as error:  # every failure is reported on its page
+    except Exception as error:  # every failure is reported on its page, unless the server stopped under it
+        if context.services.portal is None:
+            raise  # not the page's fault: its lease runs out and recovery queues it again
         reason = str(error) if isinstance(error, IIIFError) else f"{type(error).__name__}: {error}"
         if isinstance(error, IIIFError):
             reason = f"{error.status} {reason}"
@@ -119,38 +115,27 @@ def _read(
             scratch_file.unlink(missing_ok=True)
 
 
-def _scratch_copy(context: JobContext, job_id: str, number: int, page: dict[str, Any]) -> Path:
-    """An uploaded page (kept in the store) or a page on an upstream IIIF server, as a scratch file."""
-    if page["kind"] == "upload":
-        body = context.store.get_file(job_id, number, SOURCE_FILE)
-        if body is None:
-            raise IIIFError(410, "the uploaded image has expired")
-        suffix = page["suffix"]
-    elif page["kind"] == "iiif":
-        max_pixels = context.reader.source.max_source_pixels
-        body, suffix = asyncio.run(_fetch_full(context.upstream, page["service"], max_pixels)), ".jpg"
-    else:
-        raise IIIFError(400, f"unknown page kind {page['kind']!r}")
-    path = context.scratch / f"{job_id}-{number}{suffix}"
+def _described(context: JobContext, page: Page, scratch_file: Path | None) -> page_reader.Page:
+    """The job page described once: an identifier served here (the folder's or an upstream's), a manifest
+    canvas's image service (read like an upstream identifier), or the upload in the scratch folder."""
+    sources = context.services.sources
+    if page["kind"] == "identifier":
+        return context.services.call(described, sources, page["identifier"])
+    if page["kind"] == "iiif":
+        return context.services.call(described, sources, page["service"])
+    if scratch_file is not None:
+        return context.services.call(described, context.uploads, scratch_file.name)
+    raise IIIFError(400, f"unknown page kind {page['kind']!r}")
+
+
+def _scratch_copy(context: JobContext, job_id: str, number: int, page: Page) -> Path:
+    """An uploaded page (kept in the store) as a file in the scratch folder."""
+    body = context.store.get_file(job_id, number, SOURCE_FILE)
+    if body is None:
+        raise IIIFError(410, "the uploaded image has expired")
+    path = context.scratch / f"{job_id}-{number}{page['suffix']}"
     path.write_bytes(body)
     return path
-
-
-async def _fetch_full(settings: UpstreamSettings, service: str, max_pixels: int) -> bytes:
-    """The whole image of an upstream image service, as large as it allows (allow-listed upstreams only,
-    at most `max_pixels` declared and sent)."""
-    client = UpstreamClient(settings)
-    try:
-        info = parse_info(await client.get(f"{service}/info.json", "info"), service)
-        check_pixel_count(info.width, info.height, max_pixels)
-        width, height = within_limits(info, info.width, info.height)
-        body = await client.get(
-            region_url(info, Box(0, 0, info.width, info.height), width, height, "jpg"), "image"
-        )
-    finally:
-        await client.close()
-    open_checked(body, max_pixels)  # 413/501/502 from the header, before the page is written out
-    return body
 
 
 _context: JobContext | None = None
@@ -158,19 +143,19 @@ _context_lock = threading.Lock()
 
 
 def worker_context() -> JobContext:
-    """This worker process's context, built from the environment on first use (models loaded once)."""
+    """This worker process's context, built from the environment on first use (models loaded once): its own
+    services, with an event loop on a thread of its own for the upstream client."""
     global _context
     with _context_lock:
         if _context is None:
             from ocr_onnx import default_registry
 
-            settings = Settings.from_env()
-            jobs = JobSettings.from_env()
-            reader = PageReader(default_registry(), OCRSettings.from_env())
-            source = FolderSource(settings.image_root, settings.max_source_pixels, settings.source_cache_size)
-            reader.attach(source, Caches(settings.cache))
-            store = open_store(jobs.redis_url, jobs.result_ttl)
-            _context = JobContext(reader, store, settings.upstream, jobs)
+            settings = ServerSettings.from_env()
+            services = Services(settings.core)
+            services.start_own_loop()
+            reader = shared_reader(services, default_registry(settings.onnx), settings.ocr)
+            store = open_store(settings.jobs.redis_url, settings.jobs.result_ttl)
+            _context = JobContext(services, reader, store, settings.jobs)
         return _context
 
 
@@ -196,5 +181,5 @@ def page_crashed(job: Any, connection: Any, error_type: Any, value: Any, traceba
         mine = page["status"] == "queued" or (page["status"] == "running" and page.get("worker") == WORKER_ID)
         return {**page, "status": "failed", "error": reason, "finished": time.time()} if mine else None
 
-    jobs = JobSettings.from_env()
+    jobs = ServerSettings.from_env().jobs
     open_store(jobs.redis_url, jobs.result_ttl).change_page(job_id, number - 1, fail)

@@ -22,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from iiif_server.access_policy import principal_of
 from iiif_server.body_limit import SizeLimit, is_upload
 from iiif_server.decode_guard import check_decodable
 from iiif_server.errors import IIIFError, bad_request
 from iiif_server.extension import Extension
 from iiif_server.json_body import parse_json, read_json
+from iiif_server.route_label import LabelledRoute, RouteLabel
+from iiif_server.services import Services
 
 from .job_recovery import Recovery
 from .job_runners import InProcessRunner, RQRunner
@@ -36,15 +37,18 @@ from .job_store import JobStore, job_status, open_store
 from .job_worker import RESULTS, SOURCE_FILE, JobContext
 from .ocr_settings import OCRSettings
 from .ocr_sidecars import canvas_id
-from .page_reader import PageReader
+from .page_reader import shared_reader
 
 log = logging.getLogger(__name__)
 
+JOBS = RouteLabel("jobs", group="jobs")  # IIIF_PROTECT=jobs; pages are read off the request
 LOADER_SUFFIXES = {"png": ".png", "jpeg": ".jpg", "tiff": ".tif", "webp": ".webp", "gif": ".gif"}
 
 
 class JobsEndpoint:
-    """The `/jobs` routes on one store and one runner (both made when the app attaches its image source)."""
+    """The `/jobs` routes on one store and one runner (the runner made when the app's services are given)."""
+
+    services: Services
 
     def __init__(self, settings: JobSettings, registry: Any, ocr_settings: OCRSettings) -> None:
         self.settings = settings
@@ -55,11 +59,11 @@ class JobsEndpoint:
         self.context: JobContext | None = None
         self.recovery: Recovery | None = None
 
-    def attach(self, source: Any, caches: Any) -> None:
-        """Build the reader on the app's folder and caches, and start the queue."""
-        reader = PageReader(self.registry, self.ocr_settings)
-        reader.attach(source, caches)
-        self.context = JobContext(reader, self.store, _upstream_settings(), self.settings)
+    def attach(self, services: Services) -> None:
+        """Read pages with the app's one PageReader through its sources, and make the queue."""
+        self.services = services
+        reader = shared_reader(services, self.registry, self.ocr_settings)
+        self.context = JobContext(services, reader, self.store, self.settings)
         if self.settings.backend == "rq":
             self.runner = RQRunner(self.settings)
         else:
@@ -86,13 +90,12 @@ class JobsEndpoint:
     async def create(self, request: Request) -> Response:
         """Start a job. JSON `{"identifiers": [...]}` or `{"manifest": url}`; or an image as the body."""
         assert self.runner is not None and self.context is not None
-        api = request.app.state.iiif
-        base = api.base_url(request)
+        base = self.services.base_url(request)
         job_id = uuid.uuid4().hex
         upload: bytes | None = None
         if is_upload(request.headers.get("content-type", "")):
             upload = await self._read_upload(request)
-            max_pixels = request.app.state.settings.max_source_pixels
+            max_pixels = self.services.settings.max_source_pixels
             suffix = await run_in_threadpool(_image_suffix, upload, max_pixels)
             pages = [{"kind": "upload", "suffix": suffix, "label": f"upload{suffix}"}]
             pages[0]["canvas"] = f"{base}/jobs/{job_id}/1/canvas"
@@ -137,8 +140,7 @@ class JobsEndpoint:
             ]
         if not isinstance(manifest_url, str) or not manifest_url.startswith(("http://", "https://")):
             raise bad_request("manifest", "expected the http(s) URL of a IIIF Presentation manifest")
-        client = request.app.state.iiif.remote.client
-        return manifest_pages(await client.get(manifest_url, "info"), manifest_url)
+        return manifest_pages(await self.services.upstream.get(manifest_url, "info"), manifest_url)
 
     async def _private_names(self, request: Request, pages: list[dict[str, Any]]) -> list[str]:
         """Check every page's identifier or upstream service as its image would be checked; the private names
@@ -147,19 +149,19 @@ class JobsEndpoint:
         for page in pages:
             target = page.get("identifier") or page.get("service")
             if target:
-                names.update(await request.app.state.iiif.authorize(request, target))
+                names.update(await self.services.access.authorize(request, target))
         return sorted(names)
 
     async def _check_reader(self, request: Request, job_id: str) -> None:
         """401 or 403 unless this client may read every private name the job was created on."""
         record = await run_in_threadpool(self.store.record, job_id)
         private = record.get("private", []) if record else []
-        request.app.state.iiif.policy.check_identifier(principal_of(request.scope), f"job {job_id}", private)
+        self.services.access.check_reader(request, f"job {job_id}", private)
 
     async def show(self, request: Request) -> Response:
         """The job's status, progress, each page's state or error, and links to the results."""
         await self._check_reader(request, request.path_params["job_id"])
-        base = request.app.state.iiif.base_url(request)
+        base = self.services.base_url(request)
         return JSONResponse(await run_in_threadpool(self.describe, request.path_params["job_id"], base))
 
     def describe(self, job_id: str, base: str) -> dict[str, Any]:
@@ -206,12 +208,6 @@ class JobsEndpoint:
                 404, f"page {number} of job {job_id} has no {name} (not finished, or no such page)"
             )
         return Response(body, media_type=RESULTS[name])
-
-
-def _upstream_settings() -> Any:
-    from iiif_server.upstream_settings import UpstreamSettings
-
-    return UpstreamSettings.from_env()
 
 
 def _image_suffix(body: bytes, max_pixels: int) -> str:
@@ -271,22 +267,22 @@ def _canvas_service(canvas: dict[str, Any]) -> str | None:
     return None
 
 
-def jobs_extension(settings: JobSettings | None = None, registry: Any | None = None) -> Extension:
-    """The `/jobs` routes; the default model registry is the process-wide one (shared with `ocr`)."""
+def jobs_extension(
+    settings: JobSettings | None = None, registry: Any | None = None, ocr_settings: OCRSettings | None = None
+) -> Extension:
+    """The `/jobs` routes (default settings where none are given); the default model registry is the
+    process-wide one (shared with `ocr`)."""
     from ocr_onnx import default_registry
 
-    try:
-        settings = settings or JobSettings.from_env()
-    except ValueError as error:
-        raise IIIFError(500, str(error)) from error
+    settings = settings or JobSettings()
     if settings.unshared_reason:
         return refusing_jobs_extension(settings.unshared_reason)
-    endpoint = JobsEndpoint(settings, registry or default_registry(), OCRSettings.from_env())
+    endpoint = JobsEndpoint(settings, registry or default_registry(), ocr_settings or OCRSettings())
     megabytes = settings.max_upload_bytes // 1_000_000
     upload_limit = SizeLimit(settings.max_upload_bytes, f"IIIF_JOBS_MAX_UPLOAD_MB={megabytes}")
     return Extension(
         name="jobs",
-        routes=endpoint.routes(),
+        routes=[LabelledRoute(route, JOBS) for route in endpoint.routes()],
         attach=endpoint.attach,
         lifespan=endpoint.recovering,
         upload_limits={"/jobs": upload_limit},
@@ -302,5 +298,8 @@ def refusing_jobs_extension(reason: str) -> Extension:
 
     return Extension(
         name="jobs",
-        routes=[Route("/jobs", refuse, methods=["GET", "POST"]), Route("/jobs/{rest:path}", refuse)],
+        routes=[
+            LabelledRoute(Route("/jobs", refuse, methods=["GET", "POST"]), JOBS),
+            LabelledRoute(Route("/jobs/{rest:path}", refuse), JOBS),
+        ],
     )

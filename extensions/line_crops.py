@@ -1,6 +1,7 @@
 """Line crops for the recogniser, cut as its model's recipe says: masked, filled, deskewed, scaled."""
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyvips
@@ -8,16 +9,16 @@ from shapely.geometry import Polygon
 
 from iiif_server.image_request import ImageRequest
 from iiif_server.pipeline import build_image
-from iiif_server.plan import plan
+from iiif_server.plan import ImagePlan, plan
 from iiif_server.region import PixelRegion
 from iiif_server.rotation import Rotation
 from iiif_server.settings import Limits
 from iiif_server.size import Size
 from iiif_server.sources import LevelOpener, SourceImage
 
+from .polygon_geometry import Ring
 from .polygon_region import PolygonRegion
 
-Ring = tuple[tuple[float, float], ...]
 MIN_SKEW_DEGREES = 1.5
 
 
@@ -73,29 +74,44 @@ def to_array(image: pyvips.Image) -> np.ndarray:
     return np.ndarray(buffer=image.write_to_memory(), dtype=np.uint8, shape=(image.height, image.width, 3))
 
 
-def cut_line(
-    source: SourceImage,
-    opener: LevelOpener,
-    polygon: Ring | None,
-    box: tuple[int, int, int, int],
-    target_height: int,
-    mask: bool = True,
-    deskew: bool = True,
-    background: tuple[int, int, int] = (255, 255, 255),
-) -> np.ndarray:
-    """The region scaled so the line is about twice `target_height` tall, outside filled, slant removed
-    (and with it the margins the rotation added)."""
-    region = PolygonRegion((polygon,)) if polygon and mask else PixelRegion(*box)
-    height = line_height(polygon) if polygon else box[3]
-    scale = min(1.0, 2 * target_height / height)
-    request = ImageRequest("", region, Size("pct", percent=scale * 100), Rotation(), "default", "png")
-    image = build_image(source, opener, plan(request, source.width, source.height, Limits(None, None, None)))
-    angle = skew_angle(polygon) if polygon and deskew else 0.0
+@dataclass(frozen=True)
+class LineCrop:
+    """One line to cut for the recogniser: its polygon (None: the box alone) and box in page pixels, and how
+    its model wants it (line height, mask, deskew, fill)."""
+
+    polygon: Ring | None
+    box: tuple[int, int, int, int]
+    target_height: int
+    mask: bool = True
+    deskew: bool = True
+    background: tuple[int, int, int] = (255, 255, 255)
+
+    @property
+    def scale(self) -> float:
+        """The scale that makes the line about twice `target_height` tall (never enlarged)."""
+        height = line_height(self.polygon) if self.polygon else self.box[3]
+        return min(1.0, 2 * self.target_height / height)
+
+    def plan(self, source: SourceImage) -> ImagePlan:
+        """The pixels the cut reads: the line's box at `scale`, masked by its polygon when the recipe says so
+        (pure: an upstream page is asked for exactly these)."""
+        region = PolygonRegion((self.polygon,)) if self.polygon and self.mask else PixelRegion(*self.box)
+        size = Size("pct", percent=self.scale * 100)
+        request = ImageRequest("", region, size, Rotation(), "default", "png")
+        return plan(request, source.width, source.height, Limits(None, None, None))
+
+
+def cut_line(source: SourceImage, opener: LevelOpener, line: LineCrop, image_plan: ImagePlan) -> np.ndarray:
+    """The line's planned pixels (`line.plan`), slant removed (and with it the margins the rotation added),
+    outside filled."""
+    image = build_image(source, opener, image_plan)
+    polygon = line.polygon
+    angle = skew_angle(polygon) if polygon and line.deskew else 0.0
     if polygon and abs(angle) >= MIN_SKEW_DEGREES:
-        origin = box[:2] if not mask else tuple(np.floor(np.asarray(polygon).min(axis=0)))
-        window = levelled_window(polygon, origin, (image.width, image.height), -angle, scale)
-        image = image.rotate(-angle, background=[0] * image.bands if image.hasalpha() else list(background))
-        image = crop_inside(image, window)
+        origin = line.box[:2] if not line.mask else tuple(np.floor(np.asarray(polygon).min(axis=0)))
+        window = levelled_window(polygon, origin, (image.width, image.height), -angle, line.scale)
+        fill = [0] * image.bands if image.hasalpha() else list(line.background)
+        image = crop_inside(image.rotate(-angle, background=fill), window)
     if image.hasalpha():
-        image = image.flatten(background=list(background))
+        image = image.flatten(background=list(line.background))
     return to_array(image.cast("uchar"))

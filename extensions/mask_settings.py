@@ -1,8 +1,8 @@
-"""Limits of the masking extension, read from `IIIF_*` environment variables (see the README)."""
+"""Limits of the masking extension (see the README's settings table)."""
 
 from dataclasses import dataclass
 
-from iiif_server.env import env_int
+from iiif_server.env import Env
 
 
 @dataclass(frozen=True)
@@ -16,14 +16,14 @@ class MaskSettings:
     polygon_cache_mb: int = 16
 
     @classmethod
-    def from_env(cls) -> "MaskSettings":
+    def read(cls, env: Env) -> "MaskSettings":
         """Read `IIIF_MAX_POLYGON_VERTICES`, `IIIF_MAX_BATCH_SIZE`, `IIIF_BATCH_THREADS`, `IIIF_MASK_CACHE_MB`
         and `IIIF_POLYGON_CACHE_MB`."""
         defaults = cls()
         return cls(
-            max_polygon_vertices=env_int("IIIF_MAX_POLYGON_VERTICES", defaults.max_polygon_vertices),
-            max_batch_size=env_int("IIIF_MAX_BATCH_SIZE", defaults.max_batch_size),
-            batch_threads=env_int("IIIF_BATCH_THREADS", defaults.batch_threads),
-            mask_cache_mb=env_int("IIIF_MASK_CACHE_MB", defaults.mask_cache_mb),
-            polygon_cache_mb=env_int("IIIF_POLYGON_CACHE_MB", defaults.polygon_cache_mb),
+            max_polygon_vertices=env.integer("IIIF_MAX_POLYGON_VERTICES", defaults.max_polygon_vertices),
+            max_batch_size=env.integer("IIIF_MAX_BATCH_SIZE", defaults.max_batch_size),
+            batch_threads=env.integer("IIIF_BATCH_THREADS", defaults.batch_threads),
+            mask_cache_mb=env.integer("IIIF_MASK_CACHE_MB", defaults.mask_cache_mb),
+            polygon_cache_mb=env.integer("IIIF_POLYGON_CACHE_MB", defaults.polygon_cache_mb),
         )

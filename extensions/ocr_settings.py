@@ -1,8 +1,8 @@
-"""Settings of the OCR extension, read from `IIIF_OCR_*` environment variables (see the README)."""
+"""Settings of the OCR extension: the `IIIF_OCR_*` variables (see the README)."""
 
 from dataclasses import dataclass
 
-from iiif_server.env import env_flag, env_float, env_int
+from iiif_server.env import Env
 
 
 @dataclass(frozen=True)
@@ -17,14 +17,14 @@ class OCRSettings:
     warm_up: bool = False
 
     @classmethod
-    def from_env(cls) -> "OCRSettings":
+    def read(cls, env: Env) -> "OCRSettings":
         """Read `IIIF_OCR_DETECTION_SIDE`, `IIIF_OCR_MIN_CONFIDENCE`, `IIIF_OCR_MIN_AREA`, ... ."""
         defaults = cls()
         return cls(
-            detection_side=env_int("IIIF_OCR_DETECTION_SIDE", defaults.detection_side),
-            min_confidence=env_float("IIIF_OCR_MIN_CONFIDENCE", defaults.min_confidence),
-            min_area=env_float("IIIF_OCR_MIN_AREA", defaults.min_area),
-            cache_size=env_int("IIIF_OCR_CACHE_SIZE", defaults.cache_size),
-            cache_mb=env_int("IIIF_OCR_CACHE_MB", defaults.cache_mb),
-            warm_up=env_flag("IIIF_OCR_WARM_UP", defaults.warm_up),
+            detection_side=env.integer("IIIF_OCR_DETECTION_SIDE", defaults.detection_side),
+            min_confidence=env.decimal("IIIF_OCR_MIN_CONFIDENCE", defaults.min_confidence),
+            min_area=env.decimal("IIIF_OCR_MIN_AREA", defaults.min_area),
+            cache_size=env.integer("IIIF_OCR_CACHE_SIZE", defaults.cache_size),
+            cache_mb=env.integer("IIIF_OCR_CACHE_MB", defaults.cache_mb),
+            warm_up=env.flag("IIIF_OCR_WARM_UP", defaults.warm_up),
         )

@@ -1,28 +1,25 @@
-"""OCR sidecars under `/iiif/3/{id}/`: regions.json, ocr.json, ocr.alto.xml, ocr.page.xml, {region}/ocr."""
+"""OCR sidecars under `/iiif/3/{id}/` (regions.json, ocr.json, ocr.alto.xml, ocr.page.xml, {region}/ocr) and
+the `pred:` lookups, on any image served (the folder's or an upstream IIIF server's), described once."""
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
-import pyvips
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from iiif_server.app import PREFIX, IIIFImageAPI
+from iiif_server.app import PREFIX
 from iiif_server.errors import IIIFError
-from iiif_server.image_request import ImageRequest
 from iiif_server.numbers import parse_decimal
-from iiif_server.pipeline import build_image
-from iiif_server.pixel_errors import reading_pixels
-from iiif_server.plan import plan
+from iiif_server.services import Services
 from iiif_server.settings import Limits
 
 from .annotations import alto_xml, iiif, page_xml
 from .annotations.model import AnnotatedRegion
-from .line_crops import to_array
-from .page_reader import PageReader
+from .ocr_settings import OCRSettings
+from .page_reader import Page, PageReader, described, shared_reader
 
-JSONLD = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
 REGION_OCR_SIDE = 4000
 
 
@@ -45,10 +42,20 @@ def _identifier(segments: list[str]) -> str:
 
 
 class OCRSidecars:
-    """The sidecar handlers, sharing one PageReader."""
+    """The sidecar handlers and `pred:` lookups, on the app's services and its one PageReader (both given
+    when the app is built: `attach`)."""
 
-    def __init__(self, reader: PageReader) -> None:
-        self.reader = reader
+    services: Services
+    reader: PageReader
+
+    def __init__(self, registry: Any, settings: OCRSettings) -> None:
+        self.registry = registry
+        self.settings = settings
+
+    def attach(self, services: Services) -> None:
+        """Read pages from the app's image sources with the app's one PageReader."""
+        self.services = services
+        self.reader = shared_reader(services, self.registry, self.settings)
 
     def handlers(self) -> dict[str, Callable]:
         """Handlers keyed by the last path segment."""
@@ -60,72 +67,67 @@ class OCRSidecars:
             "ocr": self.region_ocr,
         }
 
-    async def _page(
-        self, request: Request, segments: list[str], read: bool
-    ) -> tuple[str, list[AnnotatedRegion]]:
-        identifier = _identifier(segments)
-        method = self.reader.read_page if read else self.reader.regions
-        return identifier, await run_in_threadpool(method, identifier, *_filters(request))
+    async def predicted(self, identifier: str, region_id: str) -> AnnotatedRegion:
+        """The predicted line `region_id` of an image (a `pred:` region's polygon)."""
+        return await self.reader.region(await described(self.services.sources, identifier), region_id)
+
+    async def _read(
+        self, request: Request, segments: list[str], text: bool
+    ) -> tuple[Page, list[AnnotatedRegion]]:
+        page = await described(self.services.sources, _identifier(segments))
+        read = self.reader.read_page if text else self.reader.regions
+        return page, await read(page, *_filters(request))
+
+    def _annotations(
+        self, request: Request, page: Page, name: str, regions: list[AnnotatedRegion]
+    ) -> Response:
+        """Regions as a IIIF AnnotationPage: `tagging` lines linking their masked images, or `supplementing`
+        TextualBody annotations with the text."""
+        base = self.services.base_url(request)
+        service = f"{base}{PREFIX}{quote(page.identifier, safe='')}"
+        tagging = name == "regions.json"
+        document = iiif.annotation_page(
+            f"{service}/{name}",
+            canvas_id(base, page.identifier),
+            regions,
+            "tagging" if tagging else "supplementing",
+            see_also=(lambda region: f"{service}/pred:{region.id}/max/0/default.png") if tagging else None,
+        )
+        return JSONResponse(document, media_type=iiif.MEDIA_TYPE)
 
     async def regions_json(self, request: Request, segments: list[str]) -> Response:
         """Stage 1 as a IIIF AnnotationPage: one tagging annotation per region, linking its masked image."""
-        identifier, regions = await self._page(request, segments, read=False)
-        base = request.app.state.iiif.base_url(request)
-        service = f"{base}{PREFIX}{quote(identifier, safe='')}"
-        page = iiif.annotation_page(
-            f"{service}/regions.json",
-            canvas_id(base, identifier),
-            regions,
-            "tagging",
-            see_also=lambda region: f"{service}/pred:{region.id}/max/0/default.png",
-        )
-        return JSONResponse(page, media_type=JSONLD)
+        page, regions = await self._read(request, segments, text=False)
+        return self._annotations(request, page, "regions.json", regions)
 
     async def ocr_json(self, request: Request, segments: list[str]) -> Response:
         """Stage 2 as a IIIF AnnotationPage of `supplementing` TextualBody annotations."""
-        identifier, regions = await self._page(request, segments, read=True)
-        base = request.app.state.iiif.base_url(request)
-        service = f"{base}{PREFIX}{quote(identifier, safe='')}"
-        page = iiif.annotation_page(
-            f"{service}/ocr.json", canvas_id(base, identifier), regions, "supplementing"
-        )
-        return JSONResponse(page, media_type=JSONLD)
+        page, regions = await self._read(request, segments, text=True)
+        return self._annotations(request, page, "ocr.json", regions)
 
     async def alto(self, request: Request, segments: list[str]) -> Response:
         """The page's OCR as ALTO XML."""
-        identifier, regions = await self._page(request, segments, read=True)
-        source = self.reader.source.describe(identifier)
-        body = alto_xml.serialize(regions, source.path.name, (source.width, source.height))
-        return Response(body, media_type="application/xml")
+        page, regions = await self._read(request, segments, text=True)
+        size = (page.image.width, page.image.height)
+        return Response(alto_xml.serialize(regions, page.image.path.name, size), media_type="application/xml")
 
     async def page(self, request: Request, segments: list[str]) -> Response:
         """The page's OCR as PAGE XML."""
-        identifier, regions = await self._page(request, segments, read=True)
-        source = self.reader.source.describe(identifier)
-        body = page_xml.serialize(regions, source.path.name, (source.width, source.height))
-        return Response(body, media_type="application/xml")
+        page, regions = await self._read(request, segments, text=True)
+        size = (page.image.width, page.image.height)
+        return Response(page_xml.serialize(regions, page.image.path.name, size), media_type="application/xml")
 
     async def region_ocr(self, request: Request, segments: list[str]) -> Response:
         """The text of any region (`x,y,w,h`, `pct:`, `poly:`, `pred:`), read from its masked crop."""
         if len(segments) != 2:
             raise IIIFError(404, "expected /iiif/3/{identifier}/{region}/ocr")
         identifier, region_text = segments
-        api: IIIFImageAPI = request.app.state.iiif
-        image_request = api.parse(identifier, region_text, "max", "0", "default.png")
-        text, confidence = await run_in_threadpool(self._read_region, image_request, region_text)
-        return JSONResponse({"text": text, "confidence": confidence, "region": region_text})
-
-    def _read_region(self, image_request: ImageRequest, region_text: str) -> tuple[str, float]:
-        reader = self.reader
+        image_request = self.services.parse(identifier, region_text, "max", "0", "default.png")
+        page = await described(self.services.sources, identifier)
         if region_text.startswith("pred:"):
-            return reader.read_predicted(image_request.identifier, region_text[5:])
-        source = reader.source.describe(image_request.identifier)
-        image_plan = plan(
-            image_request, source.width, source.height, Limits(REGION_OCR_SIDE, REGION_OCR_SIDE, None)
-        )
-        with reading_pixels(source.path):
-            image: pyvips.Image = build_image(source, reader.source, image_plan)
-            if image.hasalpha():
-                image = image.flatten(background=[255] * (image.bands - 1))
-            crop = to_array(image)
-        return reader.read_crop(crop)
+            text, confidence = await self.reader.read_line(page, region_text[5:])
+        else:
+            limits = Limits(REGION_OCR_SIDE, REGION_OCR_SIDE, None)
+            image_plan = await run_in_threadpool(self.services.plan, image_request, page.image, limits)
+            text, confidence = await self.reader.read_region(page, image_plan)
+        return JSONResponse({"text": text, "confidence": confidence, "region": region_text})

@@ -14,8 +14,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iiif_server.extension import Extension
+from iiif_server.route_label import OTHER, LabelledRoute
+from iiif_server.services import Services
 
-JSONLD = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
+from .annotations.iiif import MEDIA_TYPE as JSONLD
 
 ERROR = {
     "description": "refused: a short plain-text reason",
@@ -291,7 +293,7 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                         "description": "ALTO XML, PAGE XML or a IIIF AnnotationPage",
                         "content": {
                             "application/xml": {"schema": {"type": "string"}},
-                            "application/json": {"schema": ANNOTATION_PAGE},
+                            JSONLD: {"schema": ANNOTATION_PAGE},
                         },
                     },
                     **_errors(404, 501, 503),
@@ -388,14 +390,25 @@ def openapi_document(extensions: set[str], routes: set[str], server_url: str | N
     return document
 
 
-async def openapi_json(request: Request) -> Response:
-    """The OpenAPI document of this server's loaded extensions."""
-    api = request.app.state.iiif
-    extensions = {extension.name for extension in api.extensions}
-    routes = {route.path for route in request.app.routes if hasattr(route, "path")}
-    return JSONResponse(openapi_document(extensions, routes, api.base_url(request)))
+class OpenAPIEndpoint:
+    """`GET /openapi.json` on the app's services (given when the app is built: `attach`)."""
+
+    services: Services
+
+    def attach(self, services: Services) -> None:
+        """Describe the app these services were built for."""
+        self.services = services
+
+    async def __call__(self, request: Request) -> Response:
+        """The OpenAPI document of this server's loaded extensions."""
+        extensions = {extension.name for extension in self.services.extensions}
+        routes = {route.path for route in request.app.routes if hasattr(route, "path")}
+        return JSONResponse(openapi_document(extensions, routes, self.services.base_url(request)))
 
 
 def openapi_extension() -> Extension:
     """`GET /openapi.json`."""
-    return Extension(name="openapi", routes=[Route("/openapi.json", openapi_json)])
+    endpoint = OpenAPIEndpoint()
+    # A bound method: Starlette would call a plain callable instance as a raw ASGI app.
+    route = LabelledRoute(Route("/openapi.json", endpoint.__call__), OTHER)
+    return Extension(name="openapi", routes=[route], attach=endpoint.attach)

@@ -1,27 +1,23 @@
 """The `poly:` region syntax: pixel or percent rings, validated and repaired with shapely."""
 
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import shapely
-from shapely import make_valid
-from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
 from iiif_server.byte_cache import ByteBoundedCache
 from iiif_server.errors import IIIFError, bad_request
 from iiif_server.numbers import bounded_number, format_decimal
 from iiif_server.region import Box, ResolvedRegion
 
+from .polygon_geometry import Ring, clipped, pixel_box, repaired
 from .polygon_mask import PolygonMask
 
 # ASCII only, like the core: `\d` alone would also accept digits such as "٣" (and float() reads them).
 _NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 
-Ring = tuple[tuple[float, float], ...]
 # Bytes a vertex holds in a cached entry: its (x, y) tuple in the key (~112) and its coordinates in GEOS (16).
 VERTEX_BYTES = 128
 
@@ -48,31 +44,23 @@ def _ring(text: str) -> Ring:
     return tuple(zip(values[0::2], values[1::2], strict=True))
 
 
-def polygon_geometry(rings: Sequence[Ring]) -> BaseGeometry:
-    """The union of the rings as a valid (multi)polygon; self-intersections are repaired by make_valid."""
-    shapes = []
-    for ring in rings:
-        if len(set(ring)) < 3:
-            raise bad_request("region", "a polygon needs at least 3 distinct points")
-        shapes.append(make_valid(Polygon(ring)))
-    geometry = unary_union(shapes)
-    polygons = [
-        g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type in ("Polygon", "MultiPolygon")
-    ]
-    geometry = unary_union(polygons) if polygons else Polygon()
+def _mask_geometry(rings: Sequence[Ring]) -> BaseGeometry:
+    """The repaired union of the rings (`polygon_geometry.repaired`); 400 for a ring of fewer than 3 distinct
+    points or a polygon without area."""
+    if any(len(set(ring)) < 3 for ring in rings):
+        raise bad_request("region", "a polygon needs at least 3 distinct points")
+    geometry = repaired(rings)
     if geometry.is_empty or geometry.area == 0:
         raise bad_request("region", "the polygon has zero area")
     return geometry
 
 
-def bounding_box(geometry: BaseGeometry, width: int, height: int) -> Box:
+def _box_inside(geometry: BaseGeometry, width: int, height: int) -> Box:
     """The whole pixels touched by the geometry's bounds, clipped to the image (400 when outside)."""
-    clipped = geometry.intersection(box(0, 0, width, height))
-    if clipped.is_empty or clipped.area == 0:
+    inside = clipped(geometry, width, height)
+    if inside.is_empty or inside.area == 0:
         raise bad_request("region", f"the polygon lies outside the {width}x{height} image")
-    min_x, min_y, max_x, max_y = clipped.bounds
-    x0, y0 = math.floor(min_x), math.floor(min_y)
-    return Box(x0, y0, max(1, math.ceil(max_x) - x0), max(1, math.ceil(max_y) - y0))
+    return Box(*pixel_box(inside.bounds))
 
 
 @dataclass(frozen=True)
@@ -95,11 +83,11 @@ class PolygonRegion:
 
 def _resolved(region: PolygonRegion, width: int, height: int) -> ResolvedRegion:
     rings = region.pixel_rings(width, height)
-    geometry = polygon_geometry(rings)
+    geometry = _mask_geometry(rings)
     canonical = "poly:" + ";".join(
         ",".join(f"{format_decimal(x)},{format_decimal(y)}" for x, y in r) for r in rings
     )
-    return ResolvedRegion(bounding_box(geometry, width, height), canonical, PolygonMask(geometry))
+    return ResolvedRegion(_box_inside(geometry, width, height), canonical, PolygonMask(geometry))
 
 
 def polygon_parser(max_vertices: int):

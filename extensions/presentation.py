@@ -5,9 +5,9 @@ from urllib.parse import quote
 
 from iiif_server.app import PREFIX
 
+from .annotations.iiif import PRESENTATION_3
 from .ocr_sidecars import canvas_id
 
-PRESENTATION_3 = "http://iiif.io/api/presentation/3/context.json"
 PRESENTATION_PREFIX = "/iiif/presentation/"
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyvips
-from shapely.geometry import box as shapely_box
 
 from iiif_server.errors import IIIFError, bad_request
 from iiif_server.formats import EncodeOptions
@@ -20,6 +19,7 @@ from iiif_server.settings import Limits
 from iiif_server.size import Size
 from iiif_server.sources import LevelOpener, SourceImage
 
+from .polygon_geometry import clipped
 from .polygon_mask import PolygonMask
 from .polygon_region import PolygonRegion
 
@@ -91,7 +91,7 @@ def extract_region(
         return Extracted({**metadata, "status": "error", "error": f"libvips: {reason}"}, None)
     mask = image_plan.region.mask
     assert isinstance(mask, PolygonMask)
-    area = mask.geometry.intersection(shapely_box(0, 0, source.width, source.height)).area
+    area = clipped(mask.geometry, source.width, source.height).area  # the min_area measure (masked_area)
     box = image_plan.region.box
     metadata.update(
         status="ok",

@@ -1,40 +1,47 @@
-"""The full server: the IIIF core with the extensions named in `IIIF_EXTENSIONS` (all by default)."""
+"""The full server: the IIIF core with the extensions its settings name (every one by default)."""
 
-import os
 from collections.abc import Callable
+from dataclasses import replace
 
 from starlette.applications import Starlette
 
 from iiif_server.app import create_app
-from iiif_server.errors import IIIFError
 from iiif_server.extension import Extension
-from iiif_server.settings import Settings
+from ocr_onnx import default_registry
 
 from .jobs import jobs_extension
 from .masking import masking_extension
 from .ocr import ocr_extension
 from .openapi import openapi_extension
+from .server_settings import ServerSettings
 from .viewer import viewer_extension
 
-AVAILABLE: dict[str, Callable[[], Extension]] = {
-    "masking": masking_extension,
-    "ocr": ocr_extension,
-    "viewer": viewer_extension,
-    "jobs": jobs_extension,
-    "openapi": openapi_extension,
+
+def _jobs(settings: ServerSettings) -> Extension:
+    """`/jobs`, told how many server processes there are (in memory, jobs work in one only)."""
+    jobs = replace(settings.jobs, server_processes=settings.core.workers)
+    return jobs_extension(jobs, default_registry(settings.onnx), settings.ocr)
+
+
+AVAILABLE: dict[str, Callable[[ServerSettings], Extension]] = {
+    "masking": lambda settings: masking_extension(settings.masks),
+    "ocr": lambda settings: ocr_extension(settings.ocr, default_registry(settings.onnx)),
+    "viewer": lambda settings: viewer_extension(),
+    "jobs": _jobs,
+    "openapi": lambda settings: openapi_extension(),
 }
 
 
-def enabled_extensions(names: str | None = None) -> list[Extension]:
-    """The extensions named in a comma-separated list (`none` for a plain IIIF server)."""
-    text = os.environ.get("IIIF_EXTENSIONS", ",".join(AVAILABLE)) if names is None else names
-    chosen = [n.strip() for n in text.split(",") if n.strip() and n.strip() != "none"]
-    unknown = [n for n in chosen if n not in AVAILABLE]
+def enabled_extensions(settings: ServerSettings) -> list[Extension]:
+    """The extensions the settings name (`IIIF_EXTENSIONS`), built on their settings; ValueError for a name
+    no extension has."""
+    names = tuple(AVAILABLE) if settings.extensions is None else settings.extensions
+    unknown = [name for name in names if name not in AVAILABLE]
     if unknown:
-        raise IIIFError(500, f"unknown extensions in IIIF_EXTENSIONS: {', '.join(unknown)}")
-    return [AVAILABLE[name]() for name in chosen]
+        raise ValueError(f"IIIF_EXTENSIONS: unknown {unknown}; there are {list(AVAILABLE)}")
+    return [AVAILABLE[name](settings) for name in names]
 
 
-def create_server_app(settings: Settings | None = None, extensions: str | None = None) -> Starlette:
+def create_server_app(settings: ServerSettings) -> Starlette:
     """The application `iiif-server serve` runs."""
-    return create_app(settings, enabled_extensions(extensions))
+    return create_app(settings.core, enabled_extensions(settings))

@@ -8,7 +8,7 @@ import json
 from html import escape
 from pathlib import Path
 from string import Template
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -16,25 +16,23 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from iiif_server.app import PREFIX, IIIFImageAPI
+from iiif_server.app import PREFIX
 from iiif_server.errors import IIIFError
 from iiif_server.extension import Extension
 from iiif_server.region import Box
+from iiif_server.route_label import LabelledRoute, RouteLabel
+from iiif_server.route_table import path_segments
+from iiif_server.services import Services
 
-from .ocr_sidecars import JSONLD
+from .annotations import iiif
 from .presentation import PRESENTATION_PREFIX, manifest, manifest_id
 
 VIEWER_FOLDER = Path(__file__).resolve().parent.parent / "viewer"
 MIRADOR_BUNDLE = Path("node_modules/mirador/dist/mirador.min.js")
 NOT_INSTALLED = "Mirador is not installed: run scripts/setup (it runs npm ci in viewer/)"
+VIEWER = RouteLabel("viewer")
 PANEL_SIDE = 1000
 """Longest side of the images in the region panel (larger regions are shown shrunk to fit)."""
-
-
-def _segments(request: Request, prefix: str) -> list[str]:
-    """The percent-decoded segments after `prefix`, split on the raw path so `%2F` stays in one."""
-    raw = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
-    return [unquote(part) for part in raw[raw.find(prefix) + len(prefix) :].split("/")]
 
 
 def panel_size(box: Box) -> str:
@@ -43,7 +41,10 @@ def panel_size(box: Box) -> str:
 
 
 class ViewerPages:
-    """The pages, the manifests and the Mirador bundle, rendered from the templates in `folder`."""
+    """The pages, the manifests and the Mirador bundle, rendered from the templates in `folder`, on the app's
+    services (given when the app is built: `attach`)."""
+
+    services: Services
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -51,6 +52,10 @@ class ViewerPages:
             name: Template((folder / "templates" / f"{name}.html").read_text(encoding="utf-8"))
             for name in ("index", "page", "panel", "panel_images", "panel_error")
         }
+
+    def attach(self, services: Services) -> None:
+        """Describe and list images through the app's sources and access rules."""
+        self.services = services
 
     def routes(self) -> list[BaseRoute]:
         """The extension's routes; the assets come first so `/viewer/{identifier}` cannot shadow them."""
@@ -71,19 +76,18 @@ class ViewerPages:
 
     async def index(self, request: Request) -> Response:
         """The served images, each linking to its viewer page and manifest."""
-        api: IIIFImageAPI = request.app.state.iiif
-        base = api.base_url(request)
+        base = self.services.base_url(request)
         rows = "\n".join(
             f'<li><a href="{escape(base)}/viewer/{quote(i, safe="")}">{escape(i)}</a> '
             f'(<a href="{escape(manifest_id(base, i))}">manifest</a>)</li>'
-            for i in await run_in_threadpool(api.listed_identifiers)
+            for i in await run_in_threadpool(self.services.listed_identifiers)
         )
         page = self.templates["index"].substitute(base=escape(base), rows=rows or "<li>no images</li>")
         return HTMLResponse(page)
 
     async def dispatch(self, request: Request) -> Response:
         """`/viewer/{identifier}` is the Mirador page, `/viewer/{identifier}/panel` its region panel alone."""
-        segments = _segments(request, "/viewer/")
+        segments = path_segments(request.scope, "/viewer/")
         if segments == [""]:
             return await self.index(request)
         if len(segments) == 1:
@@ -95,15 +99,14 @@ class ViewerPages:
 
     async def page(self, request: Request, identifier: str) -> Response:
         """Mirador on the image's manifest, with the region panel beside it."""
-        api: IIIFImageAPI = request.app.state.iiif
         panel, status = await self.panel(request, identifier)
         if not (self.folder / MIRADOR_BUNDLE).is_file():
             raise IIIFError(503, NOT_INSTALLED)
-        base = api.base_url(request)
+        base = self.services.base_url(request)
         config = {
             "manifest": manifest_id(base, identifier),
             "panel": f"{base}/viewer/{quote(identifier, safe='')}/panel",
-            "ocr": "ocr.json" in api.sidecars,
+            "ocr": "ocr.json" in self.services.sidecar_names,
         }
         body = self.templates["page"].substitute(
             base=escape(base),
@@ -116,18 +119,18 @@ class ViewerPages:
     async def panel(self, request: Request, identifier: str) -> tuple[str, int]:
         """The region panel: the form, and for `?region=` its bounding rectangle beside its masked image (the
         viewer page starts with it, so its access check covers the page too)."""
-        api: IIIFImageAPI = request.app.state.iiif
-        source = await api.describe_for(request, identifier)
+        services = self.services
+        source = await services.describe_for(request, identifier)
         region = request.query_params.get("region", "").strip()
         fields = {"region": escape(region, quote=True), "regions_json": "regions.json", "images": ""}
-        service = escape(f"{api.base_url(request)}{PREFIX}{quote(identifier, safe='')}")
-        if "regions.json" in api.sidecars:
+        service = escape(f"{services.base_url(request)}{PREFIX}{quote(identifier, safe='')}")
+        if "regions.json" in services.sidecar_names:
             fields["regions_json"] = f'<a href="{service}/regions.json">regions.json</a>'
         if not region:
             return self.templates["panel"].substitute(fields), 200
         try:
-            image_request = api.parse(identifier, region, "max", "0", "default.png")
-            image_plan = await run_in_threadpool(api.plan, image_request, source)
+            image_request = services.parse(identifier, region, "max", "0", "default.png")
+            image_plan = await run_in_threadpool(services.plan, image_request, source)
         except IIIFError as error:
             fields["images"] = self.templates["panel_error"].substitute(reason=escape(str(error)))
             return self.templates["panel"].substitute(fields), error.status
@@ -138,24 +141,25 @@ class ViewerPages:
             box=box.as_text(),
             original=f"{service}/{box.as_text()}/{size}/0/default.jpg",
             masked=f"{masked}/{size}/0/default.png",
-            text=f'<a href="{masked}/ocr">its text</a>' if "ocr" in api.sidecars else "",
+            text=f'<a href="{masked}/ocr">its text</a>' if "ocr" in services.sidecar_names else "",
         )
         return self.templates["panel"].substitute(fields), 200
 
     async def manifest(self, request: Request) -> Response:
         """`/iiif/presentation/{identifier}/manifest.json`: one canvas showing the image, OCR attached."""
-        segments = _segments(request, PRESENTATION_PREFIX)
+        segments = path_segments(request.scope, PRESENTATION_PREFIX)
         if len(segments) != 2 or segments[1] != "manifest.json":
             raise IIIFError(404, "expected /iiif/presentation/{identifier}/manifest.json")
-        api: IIIFImageAPI = request.app.state.iiif
-        await api.authorize(request, segments[0])
-        source = await run_in_threadpool(api.source.describe, segments[0])
-        document = manifest(
-            api.base_url(request), segments[0], source.width, source.height, "ocr.json" in api.sidecars
-        )
-        return JSONResponse(document, media_type=JSONLD)
+        services = self.services
+        source = await services.describe_for(request, segments[0])
+        with_ocr = "ocr.json" in services.sidecar_names
+        document = manifest(services.base_url(request), segments[0], source.width, source.height, with_ocr)
+        return JSONResponse(document, media_type=iiif.MEDIA_TYPE)
 
 
 def viewer_extension(folder: Path = VIEWER_FOLDER) -> Extension:
-    """Build the extension on the viewer folder (templates, assets and the installed Mirador)."""
-    return Extension(name="viewer", routes=ViewerPages(folder).routes())
+    """Build the extension on the viewer folder (templates, assets and the installed Mirador); a page's
+    `?region=` is in its syntax's IIIF_PROTECT group (`pred:` runs the detector)."""
+    pages = ViewerPages(folder)
+    routes = [LabelledRoute(route, VIEWER, region_parameter="region") for route in pages.routes()]
+    return Extension(name="viewer", routes=routes, attach=pages.attach)

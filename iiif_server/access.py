@@ -3,7 +3,7 @@ per-client rate limit on those groups.
 
 Tokens are configured as SHA-256 hex digests (`IIIF_TOKENS`) and compared with `hmac.compare_digest`. The
 middleware keeps the client's principal in the ASGI scope; whether it may read a private identifier is
-decided where the identifier is resolved to an image (`IIIFImageAPI.authorize`, `access_policy.py`). This is
+decided where the identifier is resolved to an image (`ImageAccess.authorize`, `access_policy.py`). This is
 not the IIIF Authorization Flow 2.0: there are no probe, access or token services.
 """
 
@@ -21,7 +21,7 @@ from .access_policy import ANONYMOUS, PRINCIPAL_KEY, Principal, require_token
 from .asgi_errors import send_error
 from .errors import IIIFError
 from .metrics import REJECTED
-from .route_kind import access_group, route_kind
+from .route_table import RouteTable
 from .service_settings import ServiceSettings
 
 MAX_CLIENTS = 100_000
@@ -56,8 +56,11 @@ class TokenBucket:
 class AccessControl:
     """Works out the client's principal, checks protected groups and the rate limit before the app runs."""
 
-    def __init__(self, app: ASGIApp, settings: ServiceSettings, trust_forwarded: bool = False) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: RouteTable, settings: ServiceSettings, trust_forwarded: bool = False
+    ) -> None:
         self.app = app
+        self.routes = routes
         self.settings = settings
         self.digests = sorted(settings.known_digests)
         self.trust_forwarded = trust_forwarded
@@ -75,7 +78,7 @@ class AccessControl:
 
     def check(self, scope: Scope) -> None:
         """Keep the principal in the scope; raise IIIFError 401 or 429 when the request may not go ahead."""
-        group = access_group(scope, route_kind(scope))
+        group = self.routes.label(scope).group
         headers = Headers(scope=scope)
         principal = scope[PRINCIPAL_KEY] = self.principal(headers)
         if group in self.settings.protect:

@@ -14,7 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .asgi_errors import send_error
 from .errors import IIIFError
 from .metrics import IN_FLIGHT, REJECTED
-from .route_kind import HEAVY, route_kind
+from .route_label import OPS
+from .route_table import RouteTable
 
 RETRY_AFTER_S = 1
 
@@ -22,8 +23,9 @@ RETRY_AFTER_S = 1
 class BackPressure:
     """Bounds heavy requests in flight and the time any request may take to start its response."""
 
-    def __init__(self, app: ASGIApp, max_in_flight: int, timeout: float) -> None:
+    def __init__(self, app: ASGIApp, routes: RouteTable, max_in_flight: int, timeout: float) -> None:
         self.app = app
+        self.routes = routes
         self.max_in_flight = max_in_flight
         self.timeout = timeout
         self.in_flight = 0  # one event loop per process: no lock needed between check and increment
@@ -32,8 +34,9 @@ class BackPressure:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        kind = route_kind(scope)
-        heavy = kind in HEAVY and self.max_in_flight > 0
+        label = self.routes.label(scope)
+        kind = label.kind
+        heavy = label.heavy and self.max_in_flight > 0
         if heavy and self.in_flight >= self.max_in_flight:
             REJECTED.labels("overload").inc()
             limit = self.max_in_flight
@@ -46,7 +49,7 @@ class BackPressure:
             self.in_flight += 1
         IN_FLIGHT.labels(kind).inc()
         try:
-            if self.timeout > 0 and kind != "ops":
+            if self.timeout > 0 and label != OPS:
                 await self.run_with_timeout(scope, receive, send)
             else:
                 await self.app(scope, receive, send)

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import anyio.to_thread
 from cachetools import TLRUCache
 
-from .env import env_float, env_int, env_text
+from .env import Env
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,15 @@ class CacheSettings:
     predictions_ttl: float = 86400
 
     @classmethod
-    def from_env(cls) -> "CacheSettings":
+    def read(cls, env: Env) -> "CacheSettings":
         """Read `REDIS_URL`, `IIIF_CACHE_MEMORY_MB` and `IIIF_CACHE_*_TTL`."""
         defaults = cls()
         return cls(
-            redis_url=env_text("REDIS_URL") or None,
-            memory_mb=env_int("IIIF_CACHE_MEMORY_MB", defaults.memory_mb),
-            info_ttl=env_float("IIIF_CACHE_INFO_TTL", defaults.info_ttl),
-            region_ttl=env_float("IIIF_CACHE_REGION_TTL", defaults.region_ttl),
-            predictions_ttl=env_float("IIIF_CACHE_PREDICTIONS_TTL", defaults.predictions_ttl),
+            redis_url=env.text("REDIS_URL") or None,
+            memory_mb=env.integer("IIIF_CACHE_MEMORY_MB", defaults.memory_mb),
+            info_ttl=env.decimal("IIIF_CACHE_INFO_TTL", defaults.info_ttl),
+            region_ttl=env.decimal("IIIF_CACHE_REGION_TTL", defaults.region_ttl),
+            predictions_ttl=env.decimal("IIIF_CACHE_PREDICTIONS_TTL", defaults.predictions_ttl),
         )
 
 

@@ -1,59 +1,77 @@
-"""`iiif-server`: serve the images, convert an image to a pyramid, write the samples; make synthetic pages,
-build datasets, train, export and evaluate the OCR models."""
+"""`iiif-server`: serve the images, convert an image to a pyramid, write the samples, read an annotation file,
+run a job worker. Training and its data are `iiif-train`'s (models/cli.py)."""
 
 import argparse
-import os
 import sys
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from models.commands import register as register_model_commands
+from starlette.types import ASGIApp
 
 from .settings import DEFAULT_IMAGE_ROOT, Settings
 
-APP_FACTORY = "extensions.server:create_server_app"
-GUNICORN_CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+if TYPE_CHECKING:
+    from extensions.server_settings import ServerSettings
+
+# The training commands moved to `iiif-train`; `iiif-server` still runs them, with a note, for one release.
+MOVED_TO_IIIF_TRAIN = frozenset({"synth", "dataset", "train", "evaluate"})
+
+
+def serve_settings(args: argparse.Namespace) -> "ServerSettings":
+    """The settings from the environment, with `--images`, `--host`, `--port` and `--workers` over them."""
+    from extensions.server_settings import ServerSettings
+
+    settings = ServerSettings.from_env()
+    given = {
+        "image_root": Path(args.images).resolve() if args.images else None,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+    }
+    core = replace(settings.core, **{name: value for name, value in given.items() if value is not None})
+    return replace(settings, core=core)
+
+
+def server_app(settings: "ServerSettings", core: Settings) -> ASGIApp:
+    """The full server on `settings`, with `core` as its core settings (a gunicorn worker's own)."""
+    from extensions.server import create_server_app
+
+    return create_server_app(replace(settings, core=core))
 
 
 def serve(args: argparse.Namespace) -> None:
-    """Start uvicorn (one worker) or gunicorn with uvicorn workers (several)."""
-    if args.images:
-        os.environ["IIIF_IMAGE_ROOT"] = str(Path(args.images).resolve())
-    settings = Settings.from_env()
-    host = args.host or settings.host
-    port = args.port or settings.port
-    workers = args.workers if args.workers is not None else settings.workers
-    if workers != 1:  # 0: gunicorn.conf.py picks the number from the CPU cores
-        config = ["-c", str(GUNICORN_CONF)] if GUNICORN_CONF.is_file() else []
-        os.execvp(
-            sys.executable,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                *config,
-                f"{APP_FACTORY}()",
-                "--worker-class",
-                "iiif_server.gunicorn_worker.IIIFUvicornWorker",
-                *(["--workers", str(workers)] if workers > 0 else []),
-                "--bind",
-                f"{host}:{port}",
-            ],
-        )
+    """Start uvicorn (one worker) or gunicorn with uvicorn workers (several; 0: one per CPU core). A setting
+    the server cannot start with stops it with its reason."""
+    try:
+        settings = serve_settings(args)
+    except ValueError as error:
+        sys.exit(f"iiif-server serve: {error}")
+    core = settings.core
+    if core.workers != 1:
+        from .gunicorn_server import GunicornServer
+
+        GunicornServer(core, partial(server_app, settings)).run()
+        return
     import uvicorn
 
     from .http_protocol import header_deadline_protocol
     from .request_log import configure_logging
 
-    configure_logging(settings.service.log_format)
+    configure_logging(core.service.log_format)
+    try:
+        app = server_app(settings, core)
+    except ValueError as error:
+        sys.exit(f"iiif-server serve: {error}")
     uvicorn.run(
-        APP_FACTORY,
-        factory=True,
-        host=host,
-        port=port,
+        app,
+        host=core.host,
+        port=core.port,
         log_level="info",
         access_log=False,
-        http=header_deadline_protocol(settings.service.header_timeout),
-        timeout_keep_alive=settings.service.keepalive_timeout,
+        http=header_deadline_protocol(core.service.header_timeout),
+        timeout_keep_alive=core.service.keepalive_timeout,
     )
 
 
@@ -90,9 +108,12 @@ def regions(args: argparse.Namespace) -> None:
 
 def worker(args: argparse.Namespace) -> None:
     """Run an RQ worker for whole-document jobs on REDIS_URL (`IIIF_JOBS_BACKEND=rq`)."""
-    from extensions.job_settings import JobSettings
+    from extensions.server_settings import ServerSettings
 
-    settings = JobSettings.from_env()
+    try:
+        settings = ServerSettings.from_env().jobs
+    except ValueError as error:
+        sys.exit(f"iiif-server worker: {error}")
     if not settings.redis_url:
         sys.exit("iiif-server worker needs REDIS_URL")
     from redis import Redis
@@ -104,15 +125,33 @@ def worker(args: argparse.Namespace) -> None:
     SimpleWorker([queue], connection=connection, name=args.name).work(burst=args.burst)
 
 
+def run_moved_command(argv: list[str]) -> None:
+    """Run a training command given to `iiif-server` as `iiif-train` would, after saying so."""
+    command = argv[0]
+    print(
+        f"note: `iiif-server {command}` is now `iiif-train {command}` (the old name goes next release)",
+        file=sys.stderr,
+    )
+    try:
+        from models.cli import main as iiif_train
+    except ModuleNotFoundError:
+        sys.exit("the training commands are not part of this installation (models/ is missing)")
+    iiif_train(argv)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse the command line and run the chosen command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] and argv[0] in MOVED_TO_IIIF_TRAIN:
+        run_moved_command(argv)
+        return
     parser = argparse.ArgumentParser(prog="iiif-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="start the server")
     serve_parser.add_argument("--host")
     serve_parser.add_argument("--port", type=int)
     serve_parser.add_argument(
-        "--workers", type=int, help="more than 1 runs gunicorn (gunicorn.conf.py); 0: one per CPU core"
+        "--workers", type=int, help="other than 1 runs gunicorn (uvicorn workers); 0: one per CPU core"
     )
     serve_parser.add_argument("--images", help="folder of images (IIIF_IMAGE_ROOT)")
     serve_parser.set_defaults(run=serve)
@@ -135,6 +174,5 @@ def main(argv: list[str] | None = None) -> None:
     worker_parser.add_argument("--name", help="worker name (default: RQ's)")
     worker_parser.add_argument("--burst", action="store_true", help="quit once the queue is empty")
     worker_parser.set_defaults(run=worker)
-    register_model_commands(commands)
     args = parser.parse_args(argv)
     args.run(args)

@@ -2,11 +2,14 @@
 loaded or loadable); each check is reported as `ok`/`loaded`/`loadable` or the reason it failed."""
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+if TYPE_CHECKING:
+    from .services import Services
 
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -35,7 +38,7 @@ def check_redis(url: str) -> str:
     return "ok"
 
 
-def run_checks(api: Any) -> tuple[bool, dict[str, Any]]:
+def run_checks(services: "Services") -> tuple[bool, dict[str, Any]]:
     """Every check, run in turn; a failing one is reported with its reason and makes the answer 503."""
     checks: dict[str, Any] = {}
     ready = True
@@ -48,20 +51,20 @@ def run_checks(api: Any) -> tuple[bool, dict[str, Any]]:
             ready = False
             checks[name] = f"failed: {type(error).__name__}: {error}"[:300]
 
-    attempt("images", check_images, api.settings.image_root)
-    redis_url = api.settings.cache.redis_url
+    attempt("images", check_images, services.settings.image_root)
+    redis_url = services.settings.cache.redis_url
     if redis_url:
         attempt("cache", check_redis, redis_url)
     else:
         checks["cache"] = "ok (in memory)"
-    for extension in api.extensions:
+    for extension in services.extensions:
         if extension.readiness is not None:
             attempt(extension.name, extension.readiness)
     return ready, checks
 
 
-async def readyz(request: Request) -> Response:
+async def readyz(services: "Services", request: Request) -> Response:
     """200 with the checks when every one passes, else 503 with the same JSON."""
-    ready, checks = await run_in_threadpool(run_checks, request.app.state.iiif)
+    ready, checks = await run_in_threadpool(run_checks, services)
     body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JSONResponse(body, status_code=200 if ready else 503, headers=NO_STORE)

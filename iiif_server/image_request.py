@@ -1,11 +1,11 @@
 """An image request's five parameters as one frozen value, parsed from the URL's path segments."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, cast
 
 from .errors import IIIFError, bad_request
-from .region import Region, RegionParser, parse_region
+from .region import ParsedRegion, RegionParser, RegionReference, parse_region
 from .rotation import Rotation, parse_rotation
 from .size import Size, parse_size
 
@@ -23,7 +23,7 @@ class ImageRequest:
     """`{identifier}/{region}/{size}/{rotation}/{quality}.{format}`, parsed."""
 
     identifier: str
-    region: Region
+    region: ParsedRegion
     size: Size
     rotation: Rotation
     quality: Quality
@@ -57,3 +57,10 @@ def parse_image_request(
     return ImageRequest(
         identifier, parse_region(region, syntaxes), parse_size(size), parse_rotation(rotation), quality, fmt
     )
+
+
+def looked_up(request: ImageRequest) -> ImageRequest:
+    """The request with a region reference (`pred:`) replaced by the geometry it names, ready for `plan()`;
+    blocking, as the lookup may run a model. Other requests come back as they are."""
+    region = request.region
+    return replace(request, region=region.lookup()) if isinstance(region, RegionReference) else request

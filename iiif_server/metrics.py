@@ -2,13 +2,14 @@
 caches' and upstreams' own counters read at scrape time (never counted twice).
 
 With several gunicorn workers set `PROMETHEUS_MULTIPROC_DIR` to an empty folder: the metrics below are then
-written there by every worker and summed by `MultiProcessCollector` (`gunicorn.conf.py` clears the folder at
+written there by every worker and summed by `MultiProcessCollector` (`gunicorn_server.py` clears the folder at
 start and marks dead workers). The cache and upstream numbers live in each process and are read from the
 worker that answers the scrape, labelled with its `pid`.
 """
 
 import os
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -25,6 +26,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    from .services import Services
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 BREAKER_STATES = ("closed", "half-open", "open")
@@ -62,25 +66,20 @@ MODEL_SECONDS = Histogram(
 OWN_METRICS = (REQUEST_SECONDS, REQUESTS, IN_FLIGHT, REJECTED, MODEL_SECONDS)
 
 
-def multiprocess_dir() -> str | None:
-    """The folder of multi-process metrics, when gunicorn workers share them."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
 class ServiceCollector(Collector):
     """Cache hits and misses (`Caches.stats`) and upstream requests and breakers (`UpstreamClient`)."""
 
-    def __init__(self, api: object, per_process: bool) -> None:
-        self.api = api
+    def __init__(self, services: "Services", per_process: bool) -> None:
+        self.services = services
         self.pid = [str(os.getpid())] if per_process else []
         self.pid_label = ["pid"] if per_process else []
 
     def collect(self) -> Iterator[Metric]:
-        remote = self.api.remote  # type: ignore[attr-defined]
+        caches = self.services.caches
         labels = ["cache", *self.pid_label]
         hits = CounterMetricFamily("iiif_cache_hits", "Cache lookups that found the entry", labels=labels)
         misses = CounterMetricFamily("iiif_cache_misses", "Cache lookups that did not", labels=labels)
-        for cache in (remote.caches.info, remote.caches.regions, remote.caches.predictions):
+        for cache in (caches.info, caches.regions, caches.predictions):
             hits.add_metric([cache.name, *self.pid], cache.hits)
             misses.add_metric([cache.name, *self.pid], cache.misses)
         yield from (hits, misses)
@@ -96,7 +95,7 @@ class ServiceCollector(Collector):
         state = GaugeMetricFamily(
             "iiif_upstream_breaker_state", "1 for the breaker's current state", labels=[*labels, "state"]
         )
-        client = remote.client
+        client = self.services.upstream
         for host, count in sorted(client.requests.items()):
             breaker = client.breaker(host)
             sent.add_metric([host, *self.pid], count)
@@ -106,24 +105,24 @@ class ServiceCollector(Collector):
         yield from (sent, failures, state)
 
 
-def scrape_registry(api: object, extra: Iterable[Collector] = ()) -> CollectorRegistry:
+def scrape_registry(services: "Services", extra: Iterable[Collector] = ()) -> CollectorRegistry:
     """A registry for one scrape: this process's metrics, or every worker's in multi-process mode."""
     registry = CollectorRegistry(auto_describe=False)
-    if multiprocess_dir():
+    if services.settings.service.metrics_dir:
         from prometheus_client.multiprocess import MultiProcessCollector
 
         MultiProcessCollector(registry)
-        registry.register(ServiceCollector(api, per_process=True))
+        registry.register(ServiceCollector(services, per_process=True))
     else:
         for collector in (*OWN_METRICS, PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             registry.register(collector)
-        registry.register(ServiceCollector(api, per_process=False))
+        registry.register(ServiceCollector(services, per_process=False))
     for collector in extra:
         registry.register(collector)
     return registry
 
 
-async def metrics_endpoint(request: Request) -> Response:
+async def metrics_endpoint(services: "Services", request: Request) -> Response:
     """`GET /metrics` in the Prometheus text format."""
-    body = generate_latest(scrape_registry(request.app.state.iiif))
+    body = generate_latest(scrape_registry(services))
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

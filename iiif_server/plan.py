@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from .image_request import Format, ImageRequest, Quality
-from .region import ResolvedRegion
+from .region import RegionReference, ResolvedRegion
 from .rotation import Rotation
 from .settings import Limits
 from .size import canonical_size, resolve_size
@@ -24,7 +24,11 @@ class ImagePlan:
 
 
 def plan(request: ImageRequest, width: int, height: int, limits: Limits) -> ImagePlan:
-    """Resolve a request against a `width` x `height` image, raising IIIFError for what can't be served."""
+    """Resolve a request against a `width` x `height` image, raising IIIFError for what can't be served. The
+    region must be geometry: a region reference is a TypeError (look it up first with `looked_up`)."""
+    if isinstance(request.region, RegionReference):
+        kind = type(request.region).__name__
+        raise TypeError(f"plan() takes geometry, not a {kind}: call looked_up() on the request first")
     region = request.region.resolve(width, height)
     out_w, out_h = resolve_size(request.size, region.box.width, region.box.height, limits, request.rotation)
     size_text = canonical_size(out_w, out_h, region.box.width, region.box.height)

@@ -1,5 +1,6 @@
 """The region parameter: parsed into frozen variants, each resolving to a pixel box on the image."""
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -116,7 +117,17 @@ class PercentRegion:
         return ResolvedRegion(box, canonical_box(box, width, height))
 
 
-RegionParser = Callable[[str], Region]
+class RegionReference(ABC):
+    """A parsed region that names geometry kept elsewhere (an extension's `pred:` line), not geometry itself:
+    `lookup` fetches it before planning, as `plan()` is pure geometry and never runs a model."""
+
+    @abstractmethod
+    def lookup(self) -> Region:
+        """The geometric region this names (blocking: it may read caches or run a model)."""
+
+
+ParsedRegion = Region | RegionReference
+RegionParser = Callable[[str], ParsedRegion]
 
 
 def split_numbers(text: str, count: int) -> list[str]:
@@ -127,7 +138,7 @@ def split_numbers(text: str, count: int) -> list[str]:
     return parts
 
 
-def parse_region(text: str, syntaxes: Mapping[str, RegionParser] | None = None) -> Region:
+def parse_region(text: str, syntaxes: Mapping[str, RegionParser] | None = None) -> ParsedRegion:
     """Parse the region segment; `syntaxes` maps extra prefixes (such as `poly:`) to their parsers."""
     if text == "full":
         return FullRegion()

@@ -1,6 +1,7 @@
 """Images on upstream IIIF servers: identifiers routed by prefix (`loc:id`) or given as a service URL,
 described from the upstream info.json and read region by region, both through the caches."""
 
+import hashlib
 import itertools
 import json
 import logging
@@ -31,9 +32,16 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class RemoteImage(SourceImage):
-    """A SourceImage whose pixels are on an upstream IIIF server (`path` is its service URL)."""
+    """A SourceImage whose pixels are on an upstream IIIF server (`path` is its service URL, `identity` a
+    digest of its info.json: the upstream image's version, which cached predictions are keyed on)."""
 
     service: UpstreamInfo
+    identity: str
+
+    @property
+    def version(self) -> str:
+        """The info.json's digest: the time it was fetched changes with every refresh, the image need not."""
+        return self.identity
 
 
 class FetchedWindow:
@@ -82,9 +90,10 @@ class RemoteSource:
         info = parse_info(json.dumps(entry["info"]).encode(), service)
         check_pixel_count(info.width, info.height, self.max_source_pixels)
         level = Level(info.width, info.height)
-        return RemoteImage(Path(service), LOADER, (level,), float(entry["fetched"]), 0, info)
+        identity = hashlib.sha256(json.dumps(entry["info"], sort_keys=True).encode()).hexdigest()[:32]
+        return RemoteImage(Path(service), LOADER, (level,), float(entry["fetched"]), 0, info, identity)
 
-    async def window(self, source: RemoteImage, image_plan: ImagePlan) -> FetchedWindow:
+    async def pixels(self, source: RemoteImage, image_plan: ImagePlan) -> FetchedWindow:
         """Fetch the planned box at the smallest size that still gives the output, as a LevelOpener."""
         info, box = source.service, image_plan.region.box
         out_w, out_h = min(image_plan.width, box.width), min(image_plan.height, box.height)

@@ -14,7 +14,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .metrics import REQUEST_SECONDS, REQUESTS
-from .route_kind import route_kind
+from .route_table import RouteTable
 
 log = logging.getLogger("iiif_server.access")
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -69,8 +69,9 @@ def request_id_of(headers: Headers) -> str:
 class RequestLog:
     """Takes or makes the request id, returns it as `X-Request-ID`, logs and measures every request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, routes: RouteTable) -> None:
         self.app = app
+        self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +80,7 @@ class RequestLog:
         request_id = request_id_of(Headers(scope=scope))
         scope.setdefault("state", {})["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
-        kind = route_kind(scope)
+        kind = self.routes.label(scope).kind
         status = 500
         start = time.perf_counter()
 

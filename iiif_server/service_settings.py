@@ -1,11 +1,10 @@
-"""Settings of the production service: back-pressure, time limits, logs and access control (`IIIF_*`)."""
+"""Settings of the production service: processes, load, time limits, logs, metrics and access control."""
 
 import re
 from dataclasses import dataclass
 
-from .env import env_float, env_int, env_text
+from .env import Env
 
-GROUPS = frozenset({"batch", "ocr", "jobs"})
 PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
@@ -36,12 +35,9 @@ def parse_scopes(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def parse_groups(text: str) -> frozenset[str]:
-    """`IIIF_PROTECT`: the groups of endpoints that need a token (`batch`, `ocr`, `jobs`)."""
-    groups = frozenset(item.lower() for item in _items(text))
-    unknown = sorted(groups - GROUPS)
-    if unknown:
-        raise ValueError(f"IIIF_PROTECT: unknown groups {unknown}; known: {sorted(GROUPS)}")
-    return groups
+    """`IIIF_PROTECT`: the groups of endpoints that need a token, lower case (checked against the groups the
+    loaded extensions declare when the app is built: `RouteTable.check_groups`)."""
+    return frozenset(item.lower() for item in _items(text))
 
 
 def parse_rate(text: str) -> tuple[int, float] | None:
@@ -57,13 +53,17 @@ def parse_rate(text: str) -> tuple[int, float] | None:
 
 @dataclass(frozen=True)
 class ServiceSettings:
-    """How much work is taken at once, how long a request may take, and who may ask for what."""
+    """How much work is taken at once, how long a request may take, how it is logged and measured, and who
+    may ask for what."""
 
     max_in_flight: int = 64
     request_timeout: float = 120.0
     header_timeout: float = 10.0
     keepalive_timeout: int = 5
+    worker_timeout: int = 180  # gunicorn: a worker silent this long (event loop blocked) is replaced
+    max_requests: int = 0  # gunicorn: requests after which a worker is replaced; 0: never
     log_format: str = "json"
+    metrics_dir: str | None = None  # PROMETHEUS_MULTIPROC_DIR: where several workers' metrics are summed
     tokens: frozenset[str] = frozenset()
     protect: frozenset[str] = frozenset()
     rate_limit: tuple[int, float] | None = None
@@ -80,21 +80,24 @@ class ServiceSettings:
         return dict(self.token_scopes).get(digest)
 
     @classmethod
-    def from_env(cls) -> "ServiceSettings":
+    def read(cls, env: Env) -> "ServiceSettings":
         """Read `IIIF_MAX_IN_FLIGHT`, `IIIF_REQUEST_TIMEOUT`, `IIIF_LOG_FORMAT`, `IIIF_TOKENS`, ... ."""
         defaults = cls()
-        log_format = env_text("IIIF_LOG_FORMAT", defaults.log_format).lower()
+        log_format = env.text("IIIF_LOG_FORMAT", defaults.log_format).lower()
         if log_format not in ("json", "text"):
             raise ValueError(f"IIIF_LOG_FORMAT={log_format!r}: expected json or text")
         return cls(
-            max_in_flight=env_int("IIIF_MAX_IN_FLIGHT", defaults.max_in_flight),
-            request_timeout=env_float("IIIF_REQUEST_TIMEOUT", defaults.request_timeout),
-            header_timeout=env_float("IIIF_HEADER_TIMEOUT", defaults.header_timeout),
-            keepalive_timeout=env_int("IIIF_KEEPALIVE_TIMEOUT", defaults.keepalive_timeout),
+            max_in_flight=env.integer("IIIF_MAX_IN_FLIGHT", defaults.max_in_flight),
+            request_timeout=env.decimal("IIIF_REQUEST_TIMEOUT", defaults.request_timeout),
+            header_timeout=env.decimal("IIIF_HEADER_TIMEOUT", defaults.header_timeout),
+            keepalive_timeout=env.integer("IIIF_KEEPALIVE_TIMEOUT", defaults.keepalive_timeout),
+            worker_timeout=env.integer("IIIF_WORKER_TIMEOUT", defaults.worker_timeout),
+            max_requests=env.integer("IIIF_MAX_REQUESTS", defaults.max_requests),
             log_format=log_format,
-            tokens=parse_digests(env_text("IIIF_TOKENS")),
-            protect=parse_groups(env_text("IIIF_PROTECT")),
-            rate_limit=parse_rate(env_text("IIIF_RATE_LIMIT")),
-            token_scopes=parse_scopes(env_text("IIIF_TOKEN_SCOPES")),
-            private_prefixes=tuple(_items(env_text("IIIF_PRIVATE_PREFIXES"))),
+            metrics_dir=env.text("PROMETHEUS_MULTIPROC_DIR") or None,
+            tokens=parse_digests(env.text("IIIF_TOKENS")),
+            protect=parse_groups(env.text("IIIF_PROTECT")),
+            rate_limit=parse_rate(env.text("IIIF_RATE_LIMIT")),
+            token_scopes=parse_scopes(env.text("IIIF_TOKEN_SCOPES")),
+            private_prefixes=env.items("IIIF_PRIVATE_PREFIXES"),
         )

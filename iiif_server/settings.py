@@ -1,10 +1,10 @@
-"""Server settings, read once from environment variables (see the README's settings table)."""
+"""Settings of the IIIF core (see the README's settings table), read from the environment through `Env`."""
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import CacheSettings
-from .env import env_flag, env_int, env_limit, env_text
+from .env import Env
 from .service_settings import ServiceSettings
 from .upstream_settings import UpstreamSettings
 
@@ -33,7 +33,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the server can be told; built from the environment by `from_env`."""
+    """Everything the IIIF core can be told; read from the environment by `read`."""
 
     image_root: Path = DEFAULT_IMAGE_ROOT
     host: str = "127.0.0.1"
@@ -63,40 +63,39 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings, repr=False)
 
     @classmethod
-    def from_env(cls) -> "Settings":
-        """Read `IIIF_*` environment variables; unset ones keep their defaults."""
+    def read(cls, env: Env) -> "Settings":
+        """Read the core's `IIIF_*` variables; unset ones keep their defaults."""
         defaults = cls()
-        base = env_text("IIIF_PUBLIC_BASE_URL").rstrip("/")
         return cls(
-            image_root=Path(env_text("IIIF_IMAGE_ROOT") or defaults.image_root).resolve(),
-            host=env_text("IIIF_HOST", defaults.host),
-            port=env_int("IIIF_PORT", defaults.port),
-            workers=env_int("IIIF_WORKERS", defaults.workers),
+            image_root=Path(env.text("IIIF_IMAGE_ROOT") or defaults.image_root).resolve(),
+            host=env.text("IIIF_HOST", defaults.host),
+            port=env.integer("IIIF_PORT", defaults.port),
+            workers=env.integer("IIIF_WORKERS", defaults.workers),
             limits=Limits(
-                max_width=env_limit("IIIF_MAX_WIDTH", defaults.limits.max_width),
-                max_height=env_limit("IIIF_MAX_HEIGHT", defaults.limits.max_height),
-                max_area=env_limit("IIIF_MAX_AREA", defaults.limits.max_area),
+                max_width=env.limit("IIIF_MAX_WIDTH", defaults.limits.max_width),
+                max_height=env.limit("IIIF_MAX_HEIGHT", defaults.limits.max_height),
+                max_area=env.limit("IIIF_MAX_AREA", defaults.limits.max_area),
             ),
-            anonymous_max_area=env_limit("IIIF_ANONYMOUS_MAX_AREA", defaults.anonymous_max_area),
-            max_source_pixels=env_int("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
-            tile_size=env_int("IIIF_TILE_SIZE", defaults.tile_size),
-            source_cache_size=env_int("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
-            source_cache_mb=env_int("IIIF_SOURCE_CACHE_MB", defaults.source_cache_mb),
-            vips_cache_mb=env_int("IIIF_VIPS_CACHE_MB", defaults.vips_cache_mb),
-            vips_cache_operations=env_int("IIIF_VIPS_CACHE_OPERATIONS", defaults.vips_cache_operations),
-            render_cache_mb=env_int("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
-            render_cache_item_kb=env_int("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
-            cache_max_age=env_int("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
-            jpeg_quality=env_int("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
-            webp_quality=env_int("IIIF_WEBP_QUALITY", defaults.webp_quality),
-            public_base_url=base or None,
-            trust_forwarded_headers=env_flag(
+            anonymous_max_area=env.limit("IIIF_ANONYMOUS_MAX_AREA", defaults.anonymous_max_area),
+            max_source_pixels=env.integer("IIIF_MAX_SOURCE_PIXELS", defaults.max_source_pixels),
+            tile_size=env.integer("IIIF_TILE_SIZE", defaults.tile_size),
+            source_cache_size=env.integer("IIIF_SOURCE_CACHE_SIZE", defaults.source_cache_size),
+            source_cache_mb=env.integer("IIIF_SOURCE_CACHE_MB", defaults.source_cache_mb),
+            vips_cache_mb=env.integer("IIIF_VIPS_CACHE_MB", defaults.vips_cache_mb),
+            vips_cache_operations=env.integer("IIIF_VIPS_CACHE_OPERATIONS", defaults.vips_cache_operations),
+            render_cache_mb=env.integer("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
+            render_cache_item_kb=env.integer("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
+            cache_max_age=env.integer("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
+            jpeg_quality=env.integer("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
+            webp_quality=env.integer("IIIF_WEBP_QUALITY", defaults.webp_quality),
+            public_base_url=env.text("IIIF_PUBLIC_BASE_URL").rstrip("/") or None,
+            trust_forwarded_headers=env.flag(
                 "IIIF_TRUST_FORWARDED_HEADERS", defaults.trust_forwarded_headers
             ),
-            pixel_threads=env_int("IIIF_PIXEL_THREADS", defaults.pixel_threads),
-            max_url_length=env_int("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
-            max_body_mb=env_int("IIIF_MAX_BODY_MB", defaults.max_body_mb),
-            upstream=UpstreamSettings.from_env(),
-            cache=CacheSettings.from_env(),
-            service=ServiceSettings.from_env(),
+            pixel_threads=env.integer("IIIF_PIXEL_THREADS", defaults.pixel_threads),
+            max_url_length=env.integer("IIIF_MAX_URL_LENGTH", defaults.max_url_length),
+            max_body_mb=env.integer("IIIF_MAX_BODY_MB", defaults.max_body_mb),
+            upstream=UpstreamSettings.read(env),
+            cache=CacheSettings.read(env),
+            service=ServiceSettings.read(env),
         )

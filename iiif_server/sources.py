@@ -45,6 +45,11 @@ class SourceImage:
     def height(self) -> int:
         return self.levels[0].height
 
+    @property
+    def version(self) -> str:
+        """What changes when the image does (its file's modification time): part of every cache key."""
+        return repr(self.mtime)
+
 
 def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
     """Levels of a TIFF stored as pages or sub-IFDs, each about half the previous one."""

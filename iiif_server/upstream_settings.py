@@ -1,10 +1,10 @@
-"""Settings of remote IIIF sources, read from `IIIF_UPSTREAM*` environment variables (see the README)."""
+"""Settings of remote IIIF sources: the `IIIF_UPSTREAM*` variables (see the README)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .env import env_flag, env_float, env_int, env_text
+from .env import Env
 from .url_guard import UpstreamPrefix
 
 
@@ -49,18 +49,18 @@ class UpstreamSettings:
         return (*(UpstreamPrefix.parse(url) for url in self.upstreams.values()), *self.allowed_hosts)
 
     @classmethod
-    def from_env(cls) -> "UpstreamSettings":
+    def read(cls, env: Env) -> "UpstreamSettings":
         """Read `IIIF_UPSTREAMS`, `IIIF_UPSTREAM_ALLOWED_HOSTS`, `IIIF_UPSTREAM_ALLOW_PRIVATE`, … ."""
         defaults = cls()
         return cls(
-            upstreams=parse_upstreams(env_text("IIIF_UPSTREAMS")),
-            allowed_hosts=parse_allowed_hosts(env_text("IIIF_UPSTREAM_ALLOWED_HOSTS")),
-            allow_private=env_flag("IIIF_UPSTREAM_ALLOW_PRIVATE", defaults.allow_private),
-            timeout=env_float("IIIF_UPSTREAM_TIMEOUT", defaults.timeout),
-            max_bytes=env_int("IIIF_UPSTREAM_MAX_BYTES", defaults.max_bytes),
-            per_host_concurrency=env_int("IIIF_UPSTREAM_CONCURRENCY", defaults.per_host_concurrency),
-            attempts=env_int("IIIF_UPSTREAM_ATTEMPTS", defaults.attempts),
-            backoff=env_float("IIIF_UPSTREAM_BACKOFF", defaults.backoff),
-            breaker_threshold=env_int("IIIF_UPSTREAM_BREAKER_THRESHOLD", defaults.breaker_threshold),
-            breaker_cooldown=env_float("IIIF_UPSTREAM_BREAKER_COOLDOWN", defaults.breaker_cooldown),
+            upstreams=parse_upstreams(env.text("IIIF_UPSTREAMS")),
+            allowed_hosts=parse_allowed_hosts(env.text("IIIF_UPSTREAM_ALLOWED_HOSTS")),
+            allow_private=env.flag("IIIF_UPSTREAM_ALLOW_PRIVATE", defaults.allow_private),
+            timeout=env.decimal("IIIF_UPSTREAM_TIMEOUT", defaults.timeout),
+            max_bytes=env.integer("IIIF_UPSTREAM_MAX_BYTES", defaults.max_bytes),
+            per_host_concurrency=env.integer("IIIF_UPSTREAM_CONCURRENCY", defaults.per_host_concurrency),
+            attempts=env.integer("IIIF_UPSTREAM_ATTEMPTS", defaults.attempts),
+            backoff=env.decimal("IIIF_UPSTREAM_BACKOFF", defaults.backoff),
+            breaker_threshold=env.integer("IIIF_UPSTREAM_BREAKER_THRESHOLD", defaults.breaker_threshold),
+            breaker_cooldown=env.decimal("IIIF_UPSTREAM_BREAKER_COOLDOWN", defaults.breaker_cooldown),
         )

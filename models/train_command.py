@@ -1,4 +1,4 @@
-"""`iiif-server train stage1|stage2|trocr CONFIG --out DIR`: train from a YAML config, then export to ONNX."""
+"""`iiif-train train stage1|stage2|trocr CONFIG --out DIR`: train from a YAML config, then export to ONNX."""
 
 import argparse
 import importlib

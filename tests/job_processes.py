@@ -22,7 +22,7 @@ class RedisServer:
     def __init__(self, folder: Path | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            pytest.skip("redis-server is not installed (scripts/setup installs it as root)")
+            pytest.skip("redis-server is not installed (scripts/setup --test installs it as root)")
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]

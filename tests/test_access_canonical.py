@@ -16,13 +16,14 @@ from fault_upstream import serve_in_thread
 from starlette.testclient import TestClient
 
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.access import token_digest
 from iiif_server.service_settings import ServiceSettings
 from iiif_server.settings import Settings
 from iiif_server.upstream_settings import UpstreamSettings
 
 ADMIN, READER, LEDGER = "admin-secret", "reader-secret", "ledger-secret"
-EXTENSIONS = "masking,ocr,viewer,jobs"
+EXTENSIONS = ("masking", "ocr", "viewer", "jobs")
 RECTANGLE = [[50, 50], [250, 50], [250, 200], [50, 200]]
 PRIVATE_NAMES = ("secret-ledger", "public-link", "SECRET-notes", "private/letter", "pub/letter")
 
@@ -63,7 +64,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory, image_root: Path) -> Path:
 @pytest.fixture(scope="module")
 def client(folder: Path) -> Iterator[TestClient]:
     settings = Settings(image_root=folder, service=service_settings())
-    with TestClient(create_server_app(settings, extensions=EXTENSIONS)) as test_client:
+    with TestClient(create_server_app(ServerSettings(settings, EXTENSIONS))) as test_client:
         yield test_client
 
 
@@ -213,7 +214,8 @@ def test_a_job_naming_a_private_image_is_read_only_with_a_token_that_may_read_it
 def test_pred_regions_are_in_the_ocr_group(folder: Path) -> None:
     """`pred:` runs the detector: with `ocr` protected it needs the token, in the image and the panel."""
     service = ServiceSettings(tokens=frozenset({token_digest(ADMIN)}), protect=frozenset({"ocr"}))
-    with TestClient(create_server_app(Settings(image_root=folder, service=service), EXTENSIONS)) as client:
+    settings = ServerSettings(Settings(image_root=folder, service=service), EXTENSIONS)
+    with TestClient(create_server_app(settings)) as client:
         for path in (
             "/iiif/3/page/pred:r0001/max/0/default.png",
             "/viewer/page/panel?region=pred:r0001",
@@ -232,7 +234,7 @@ def test_pred_regions_are_in_the_ocr_group(folder: Path) -> None:
 @pytest.fixture(scope="module")
 def upstream(folder: Path) -> Iterator[str]:
     """This project's server over the same folder, with no access rules, as an upstream on loopback."""
-    with serve_in_thread(create_server_app(Settings(image_root=folder), extensions="viewer")) as base:
+    with serve_in_thread(create_server_app(ServerSettings(Settings(image_root=folder), ("viewer",)))) as base:
         yield base
 
 
@@ -243,7 +245,7 @@ def fronting(folder: Path, upstream: str) -> Iterator[TestClient]:
     upstreams = UpstreamSettings(upstreams=prefixes, allow_private=True)
     service = service_settings(private_prefixes=("up:secret",))
     settings = Settings(image_root=folder, service=service, upstream=upstreams)
-    with TestClient(create_server_app(settings, EXTENSIONS)) as client:
+    with TestClient(create_server_app(ServerSettings(settings, EXTENSIONS))) as client:
         yield client
 
 

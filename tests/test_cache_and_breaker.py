@@ -3,13 +3,11 @@ shared through it, the circuit breaker's states and Retry-After parsing."""
 
 import socket
 import time
-from pathlib import Path
 
 import pytest
 
 from extensions.annotations.model import AnnotatedRegion
-from extensions.ocr_settings import OCRSettings
-from extensions.page_reader import PageReader
+from extensions.prediction_cache import PredictionCache
 from iiif_server.cache import Caches, CacheSettings, MemoryBackend, NamedCache
 from iiif_server.circuit_breaker import CircuitBreaker, CircuitOpen
 from iiif_server.upstream_client import retry_after_seconds
@@ -49,17 +47,15 @@ def test_memory_backend_expires_and_drops_what_does_not_fit() -> None:
     assert cache.get("small") is None
 
 
-def test_predictions_are_shared_between_page_readers(redis_url: str) -> None:
+def test_predictions_are_shared_between_processes(redis_url: str) -> None:
     """Stage 1 runs once for two server processes: the second reads the first one's predictions."""
     regions = [AnnotatedRegion("r0001", ((0.0, 0.0), (10.5, 0.0), (10.5, 5.0)), "text", 0.9, None, "p")]
-    readers = [PageReader(None, OCRSettings()) for _ in range(2)]
-    for reader in readers:
-        reader.attach(None, Caches(CacheSettings(redis_url=redis_url)))
-    key = ("regions", Path("/images/p.png"), 1.0, "det", "1")
-    calls = []
-    assert readers[0]._cached(key, lambda: calls.append(1) or regions) == regions
-    assert readers[1]._cached(key, lambda: calls.append(1) or regions) == regions
-    assert calls == [1]
+    shared = [Caches(CacheSettings(redis_url=redis_url)).predictions for _ in range(2)]
+    first, second = (PredictionCache(1 << 20, 16, cache) for cache in shared)
+    key = ("regions", "/images/p.png", "1.0", "det@1")
+    assert second.get(key) is None
+    first.put(key, regions)
+    assert second.get(key) == regions
 
 
 def test_breaker_opens_probes_and_closes() -> None:

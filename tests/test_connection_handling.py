@@ -14,6 +14,7 @@ from starlette.routing import Route
 from iiif_server.app import create_app
 from iiif_server.extension import Extension
 from iiif_server.http_protocol import header_deadline_protocol
+from iiif_server.route_label import OTHER, LabelledRoute
 from iiif_server.settings import Settings
 
 
@@ -28,7 +29,8 @@ async def fine(request: Request) -> Response:
 
 def serve(settings: Settings, header_timeout: float) -> Iterator[int]:
     """The app on a real uvicorn server in a thread; yields its port."""
-    extension = Extension("test", routes=[Route("/broken", broken), Route("/fine", fine)])
+    routes = [LabelledRoute(Route("/broken", broken), OTHER), LabelledRoute(Route("/fine", fine), OTHER)]
+    extension = Extension("test", routes=routes)
     app = create_app(settings, [extension])
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,4 +1,4 @@
-"""`iiif-server dataset build`: line crops fetched by masked IIIF URL, in process and from a live server."""
+"""`iiif-train dataset build`: line crops fetched by masked IIIF URL, in process and from a live server."""
 
 import asyncio
 import json
@@ -14,9 +14,9 @@ from shapely.geometry import Polygon
 
 from conformance.live_server import running_server
 from extensions.annotations import AnnotatedRegion, alto_xml, iiif, page_xml
-from extensions.line_crops import cut_line, line_height, skew_angle
-from iiif_server.cli import main
+from extensions.line_crops import LineCrop, cut_line, line_height, skew_angle
 from iiif_server.sources import FolderSource
+from models.cli import main
 from models.dataset.builder import BuildOptions, build_dataset
 from models.dataset.fetcher import CropFetcher, FetchError, in_process_transport
 from models.dataset.image_names import ImageFinder, identifier_of
@@ -81,7 +81,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Annotate
 
 
 def build(out: Path, *arguments: str) -> None:
-    """Run `iiif-server dataset build ... --out OUT`."""
+    """Run `iiif-train dataset build ... --out OUT`."""
     main(["dataset", "build", *arguments, "--out", str(out)])
 
 
@@ -164,9 +164,9 @@ def test_crops_match_the_servers_own_ocr_line_crops(pages, tmp_path: Path) -> No
     info, records = read_dataset(tmp_path)
     source = FolderSource(folder, 10**9, 4)
     for record in records:
-        expected = cut_line(
-            source.describe("a.png"), source, record.polygon, record.bbox, 1000, background=(250, 250, 250)
-        )
+        page = source.describe("a.png")
+        line = LineCrop(record.polygon, record.bbox, 1000, background=(250, 250, 250))
+        expected = cut_line(page, source, line, line.plan(page))
         crop = load_crop(tmp_path, record, info.crop.background)
         assert crop.shape == expected.shape
         assert np.abs(crop.astype(int) - expected).mean() < 0.5  # bilinear rounding on the rotated line

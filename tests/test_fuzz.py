@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.service_settings import ServiceSettings
 from iiif_server.settings import Limits, Settings
 
@@ -47,7 +48,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         image_root=folder, limits=Limits(2000, 2000, 4_000_000), max_source_pixels=10_000_000, service=service
     )
     with TestClient(
-        create_server_app(app_settings, "masking,ocr,viewer,jobs"), raise_server_exceptions=False
+        create_server_app(ServerSettings(app_settings, ("masking", "ocr", "viewer", "jobs"))),
+        raise_server_exceptions=False,
     ) as c:
         assert c.get("/iiif/3/page/regions.json").status_code == 200  # models loaded before the clock runs
         yield c

@@ -16,7 +16,7 @@ import pyvips
 from job_processes import start_worker, stop
 from starlette.testclient import TestClient
 
-from extensions.annotations import alto_xml, page_xml
+from extensions.annotations import alto_xml, iiif, page_xml
 from extensions.job_settings import JobSettings
 from extensions.job_store import MemoryJobStore, job_status
 from extensions.jobs import jobs_extension, manifest_pages
@@ -67,7 +67,9 @@ def check_documents(client: TestClient, page: dict[str, Any]) -> None:
     )
     page_doc = client.get(results["ocr.page.xml"])
     assert len([r for r in page_xml.parse(page_doc.content) if r.region_type == "TextLine"]) == page["lines"]
-    annotations = client.get(results["ocr.json"]).json()
+    document = client.get(results["ocr.json"])
+    assert document.headers["content-type"] == iiif.MEDIA_TYPE  # the `ocr.json` sidecar's one media type
+    annotations = document.json()
     assert annotations["type"] == "AnnotationPage" and len(annotations["items"]) == page["lines"]
     assert all(item["motivation"] == "supplementing" for item in annotations["items"])
 

@@ -17,12 +17,14 @@ from starlette.testclient import TestClient
 
 from extensions import polygon_mask, polygon_region
 from extensions.annotations.model import AnnotatedRegion
+from extensions.job_settings import JobSettings
 from extensions.mask_settings import MaskSettings
 from extensions.masking import masking_extension
 from extensions.ocr_settings import OCRSettings
-from extensions.page_reader import PageReader
 from extensions.polygon_region import polygon_parser
+from extensions.prediction_cache import PredictionCache
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.access import token_digest
 from iiif_server.app import create_app
 from iiif_server.image_request import parse_image_request
@@ -106,13 +108,13 @@ def test_info_bodies_stay_under_their_byte_limit(image_root: Path) -> None:
 
 
 def test_the_predictions_cache_stays_under_its_byte_limit() -> None:
-    reader = PageReader(None, OCRSettings(cache_mb=1))
-    reader.attach(None, None)  # type: ignore[arg-type]
+    cache = PredictionCache(1 << 20, OCRSettings().cache_size)
     page = [AnnotatedRegion(f"r{i:04d}", tuple((float(x), 0.5 * x) for x in range(100))) for i in range(20)]
     for number in range(40):  # each page about 230 KB against a 1 MB limit
-        assert reader._cached(("regions", number), lambda: page) == page
-    assert 0 < reader._cache.bytes_held <= 1 << 20
-    assert 0 < len(reader._cache) < 40
+        cache.put(("regions", str(number)), page)
+        assert cache.get(("regions", str(number))) == page
+    assert 0 < cache.hot.bytes_held <= 1 << 20
+    assert 0 < len(cache.hot) < 40
 
 
 # Request bodies are limited before they are read; whatever is not JSON is a 400.
@@ -123,9 +125,8 @@ def body_app(tmp_path_factory: pytest.TempPathFactory) -> Starlette:
     """The full server (every extension) with 1 MB JSON bodies and 2 MB uploads."""
     folder = tmp_path_factory.mktemp("bodies")
     pyvips.Image.black(64, 48, bands=3).pngsave(str(folder / "page.png"))
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("IIIF_JOBS_MAX_UPLOAD_MB", "2")
-        return create_server_app(Settings(image_root=folder, max_body_mb=1))
+    core = Settings(image_root=folder, max_body_mb=1)
+    return create_server_app(ServerSettings(core, jobs=JobSettings(max_upload_bytes=2_000_000)))
 
 
 async def post_raw(app: Starlette, path: str, chunks: Iterator[bytes], headers: list[tuple[bytes, bytes]]):
@@ -384,7 +385,9 @@ def truncated_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
     whole = pyvips.Image.black(800, 600, bands=3).draw_rect([200, 40, 40], 100, 100, 400, 300, fill=True)
     data = whole.jpegsave_buffer(Q=90)
     (folder / "cut.jpg").write_bytes(data[: len(data) // 2])
-    with TestClient(create_server_app(Settings(image_root=folder), "masking,ocr")) as client:
+    with TestClient(
+        create_server_app(ServerSettings(Settings(image_root=folder), ("masking", "ocr")))
+    ) as client:
         yield client, folder
 
 
@@ -531,7 +534,7 @@ def test_local_vector_images_are_not_rendered(hostile_folder: Path, identifier: 
 
 
 def test_an_uploaded_page_over_the_pixel_limit_is_refused_before_it_is_accepted(hostile_folder: Path) -> None:
-    app = create_server_app(Settings(image_root=hostile_folder), "jobs")
+    app = create_server_app(ServerSettings(Settings(image_root=hostile_folder), ("jobs",)))
     with TestClient(app) as client:
         response = client.post("/jobs", content=png_bomb(30_000), headers={"content-type": "image/png"})
         assert response.status_code == 413, response.text

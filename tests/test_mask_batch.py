@@ -17,7 +17,9 @@ from shapely import make_valid
 from shapely.geometry import Polygon
 from starlette.testclient import TestClient
 
+from extensions.mask_settings import MaskSettings
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.settings import Settings
 
 FIELDS = {
@@ -52,7 +54,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(folder: Path) -> Iterator[TestClient]:
-    with TestClient(create_server_app(Settings(image_root=folder))) as test_client:
+    with TestClient(create_server_app(ServerSettings(Settings(image_root=folder)))) as test_client:
         yield test_client
 
 
@@ -240,10 +242,11 @@ def test_min_area_is_measured_on_the_repaired_polygon(client: TestClient) -> Non
 
 
 @pytest.fixture
-def limited_client(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("IIIF_MAX_BATCH_SIZE", "3")
-    monkeypatch.setenv("IIIF_MAX_POLYGON_VERTICES", "10")
-    with TestClient(create_server_app(Settings(image_root=folder))) as test_client:
+def limited_client(folder: Path) -> Iterator[TestClient]:
+    settings = ServerSettings(
+        Settings(image_root=folder), masks=MaskSettings(max_batch_size=3, max_polygon_vertices=10)
+    )
+    with TestClient(create_server_app(settings)) as test_client:
         yield test_client
 
 

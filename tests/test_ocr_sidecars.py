@@ -26,6 +26,7 @@ from benchmarks.ocr_metrics import box_of, cer, match_boxes
 from extensions.annotations import alto_xml, page_xml, parse_annotations
 from extensions.annotations.model import AnnotatedRegion
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.samples import SAMPLE_LINES, PageLine, document_page
 from iiif_server.settings import Settings
 
@@ -51,8 +52,8 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> TextPage:
     return TextPage(folder, lines)
 
 
-def server(folder: Path, extensions: str = "masking,ocr") -> TestClient:
-    return TestClient(create_server_app(Settings(image_root=folder), extensions=extensions))
+def server(folder: Path, extensions: tuple[str, ...] = ("masking", "ocr")) -> TestClient:
+    return TestClient(create_server_app(ServerSettings(Settings(image_root=folder), extensions)))
 
 
 @pytest.fixture(scope="module")
@@ -377,7 +378,7 @@ def test_a_changed_file_is_read_again(tmp_path: Path, spies: dict[str, list[Any]
 
 
 def test_without_the_ocr_extension_there_are_no_sidecars(page: TextPage) -> None:
-    with server(page.folder, extensions="none") as plain:
+    with server(page.folder, extensions=()) as plain:
         for name in ("regions.json", "ocr.json", "ocr.alto.xml", "ocr.page.xml", "0,0,100,100/ocr"):
             assert plain.get(f"{PAGE}/{name}").status_code == 404, name
         response = plain.get(f"{PAGE}/pred:r0001/max/0/default.png")
@@ -394,7 +395,7 @@ def test_a_large_page_is_detected_at_the_detection_side(tmp_path: Path) -> None:
     6.5 px tall: the detector then finds 19 pieces of lines (recall 0.10)."""
     image, lines = document_page(1440, 1920, SAMPLE_LINES, seed=3)
     image.pngsave(str(tmp_path / "large.png"), compression=1)
-    with server(tmp_path, extensions="ocr") as client:
+    with server(tmp_path, extensions=("ocr",)) as client:
         document = client.get("/iiif/3/large/regions.json").json()
     detection = match_boxes([line.box for line in lines], [box_of(r.polygon) for r in parsed(document)])
     assert detection.recall >= MIN_RECALL, detection

@@ -1,4 +1,4 @@
-"""onnx/export.py: a small model exported with symbolic axes, checked against PyTorch, then served."""
+"""models/onnx_export.py: a small model exported with symbolic axes, checked against PyTorch, then served."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import onnx
 import pytest
 import torch
 
-from ocr_onnx.export import ExportError, export_onnx, verify_onnx, write_manifest
+from models.onnx_export import ExportError, export_onnx, verify_onnx, write_manifest
 from ocr_onnx.manifest import (
     CropRecipe,
     DbPostprocess,

@@ -21,6 +21,7 @@ from shapely.geometry import Polygon, box
 
 from benchmarks.ocr_metrics import Box, box_of, cer, match_boxes
 from benchmarks.ocr_page import line_crops
+from iiif_server.env import Env
 from ocr_onnx import (
     DetectedRegion,
     ManifestError,
@@ -299,13 +300,15 @@ def test_without_a_gpu_sessions_run_on_the_cpu() -> None:
         assert session.get_providers() == [CPU]
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IIIF_ONNX_INTRA_THREADS", "2")
-    monkeypatch.setenv("IIIF_ONNX_INTER_THREADS", "1")
-    monkeypatch.setenv("IIIF_ONNX_PROVIDERS", f"{CUDA}, {CPU}")
-    monkeypatch.setenv("IIIF_ONNX_DET_MAX_SIDE", "1280")
-    monkeypatch.setenv("IIIF_ONNX_REC_BATCH_SIZE", "16")
-    settings = OnnxSettings.from_env()
+def test_settings_come_from_the_environment() -> None:
+    environment = {
+        "IIIF_ONNX_INTRA_THREADS": "2",
+        "IIIF_ONNX_INTER_THREADS": "1",
+        "IIIF_ONNX_PROVIDERS": f"{CUDA}, {CPU}",
+        "IIIF_ONNX_DET_MAX_SIDE": "1280",
+        "IIIF_ONNX_REC_BATCH_SIZE": "16",
+    }
+    settings = OnnxSettings.read(Env(environment))
     assert (settings.intra_threads, settings.inter_threads, settings.providers) == (2, 1, (CUDA, CPU))
     assert (settings.detection_max_side, settings.recognition_batch_size) == (1280, 16)
     assert settings.detection_manifest == DEFAULTS.detection_manifest

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from conformance.live_server import running_server
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.samples import SAMPLE_LINES, document_page
 from iiif_server.settings import Settings
 
@@ -25,7 +26,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_document_is_valid_openapi(folder: Path) -> None:
     validator = pytest.importorskip("openapi_spec_validator")
-    with TestClient(create_server_app(Settings(image_root=folder))) as client:
+    with TestClient(create_server_app(ServerSettings(Settings(image_root=folder)))) as client:
         document = client.get("/openapi.json").json()
     validator.validate(document)
     assert {"/mask/batch", "/jobs", "/jobs/{job_id}", "/iiif/3/{identifier}/ocr.alto.xml"} <= set(
@@ -35,7 +36,7 @@ def test_document_is_valid_openapi(folder: Path) -> None:
 
 
 def test_document_lists_only_loaded_extensions(folder: Path) -> None:
-    app = create_server_app(Settings(image_root=folder), extensions="masking,openapi")
+    app = create_server_app(ServerSettings(Settings(image_root=folder), ("masking", "openapi")))
     with TestClient(app) as client:
         paths = set(client.get("/openapi.json").json()["paths"])
     assert {"/mask/batch", "/metrics/cache", "/openapi.json"} <= paths

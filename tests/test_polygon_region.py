@@ -17,10 +17,12 @@ from shapely.geometry import Polygon
 from shapely.ops import unary_union
 from starlette.testclient import TestClient
 
+from extensions.mask_settings import MaskSettings
 from extensions.masking import masking_extension
 from extensions.polygon_mask import rasterize_mask
 from extensions.polygon_region import polygon_parser
 from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.app import create_app
 from iiif_server.convert import convert_to_pyramid
 from iiif_server.errors import IIIFError
@@ -48,7 +50,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(folder: Path) -> Iterator[TestClient]:
-    with TestClient(create_server_app(Settings(image_root=folder))) as test_client:
+    with TestClient(create_server_app(ServerSettings(Settings(image_root=folder)))) as test_client:
         yield test_client
 
 
@@ -366,9 +368,11 @@ def test_bad_polygons_are_400_with_the_reason(client: TestClient, region: str, r
 
 
 @pytest.fixture
-def small_limits_client(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("IIIF_MAX_POLYGON_VERTICES", "8")
-    with TestClient(create_server_app(Settings(image_root=folder, max_url_length=300))) as test_client:
+def small_limits_client(folder: Path) -> Iterator[TestClient]:
+    core = Settings(image_root=folder, max_url_length=300)
+    with TestClient(
+        create_server_app(ServerSettings(core, masks=MaskSettings(max_polygon_vertices=8)))
+    ) as test_client:
         yield test_client
 
 
@@ -391,8 +395,6 @@ def test_vertices_of_every_ring_count_towards_the_limit(small_limits_client: Tes
 
 
 def test_vertex_limit_from_mask_settings(folder: Path) -> None:
-    from extensions.mask_settings import MaskSettings
-
     app = create_app(Settings(image_root=folder), [masking_extension(MaskSettings(max_polygon_vertices=3))])
     with TestClient(app) as test_client:
         ok = test_client.get("/iiif/3/gradient/poly:10,10,50,10,30,40/max/0/default.png")

@@ -13,8 +13,8 @@ import pytest
 import pyvips
 from starlette.testclient import TestClient
 
+from extensions.server_settings import ServerSettings
 from iiif_server.cache import CacheSettings
-from iiif_server.settings import Settings
 
 pytest_plugins = ["upstream_fixtures"]
 pytestmark = pytest.mark.usefixtures("time_bound")
@@ -175,12 +175,12 @@ def test_zip_batch_through_upstream(make_server, faults, upstream) -> None:
     assert lines[0]["status"] == "ok" and lines[0]["source_image"] == f"{upstream[1]}/iiif/3/grid"
 
 
-def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(
-        "IIIF_UPSTREAMS", "loc=https://tile.loc.gov/image-services/iiif, ex=http://127.0.0.1:9000/iiif/3/"
-    )
-    monkeypatch.setenv("IIIF_UPSTREAM_ALLOWED_HOSTS", "images.example.org, *.example.net")
-    settings = Settings.from_env().upstream
+def test_settings_from_the_environment() -> None:
+    environment = {
+        "IIIF_UPSTREAMS": "loc=https://tile.loc.gov/image-services/iiif, ex=http://127.0.0.1:9000/iiif/3/",
+        "IIIF_UPSTREAM_ALLOWED_HOSTS": "images.example.org, *.example.net",
+    }
+    settings = ServerSettings.from_env(environment).core.upstream
     assert settings.upstreams["loc"] == "https://tile.loc.gov/image-services/iiif/"
     hosts = [(p.scheme, p.host, p.port, p.path) for p in settings.prefixes]
     assert hosts == [

@@ -4,10 +4,19 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from extensions.jobs import JOBS
+from extensions.masking import BATCH
+from extensions.ocr import OCR_SIDECARS
+from extensions.server_settings import ServerSettings
 from iiif_server.access import TokenBucket, token_digest
 from iiif_server.app import create_app
+from iiif_server.extension import Extension, Sidecar
+from iiif_server.route_label import LabelledRoute
 from iiif_server.service_settings import (
     ServiceSettings,
     parse_digests,
@@ -18,14 +27,34 @@ from iiif_server.service_settings import (
 from iiif_server.settings import Settings
 
 ADMIN, READER, OUTSIDER = "admin-secret", "reader-secret", "outsider-secret"
+OCR_SIDECAR_NAMES = ("ocr.json", "ocr", "ocr.alto.xml", "ocr.page.xml", "regions.json")
 
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def reached(request: Request, *segments: object) -> Response:
+    return PlainTextResponse("reached")
+
+
+def protected_routes() -> Extension:
+    """The routes and sidecars of the `batch`, `jobs` and `ocr` groups, labelled as their extensions label
+    them, each answering at once."""
+    return Extension(
+        name="groups",
+        routes=[
+            LabelledRoute(Route("/mask/batch", reached, methods=["POST"]), BATCH),
+            LabelledRoute(Route("/jobs", reached, methods=["POST"]), JOBS),
+            LabelledRoute(Route("/jobs/{rest:path}", reached), JOBS),
+        ],
+        sidecars={name: Sidecar(reached, OCR_SIDECARS) for name in OCR_SIDECAR_NAMES},
+    )
+
+
 def client_for(image_root: Path, **service: object) -> TestClient:
-    return TestClient(create_app(Settings(image_root=image_root, service=ServiceSettings(**service))))  # type: ignore[arg-type]
+    settings = Settings(image_root=image_root, service=ServiceSettings(**service))  # type: ignore[arg-type]
+    return TestClient(create_app(settings, [protected_routes()]))
 
 
 def test_tokens_are_configured_as_sha256_digests() -> None:
@@ -38,8 +67,6 @@ def test_tokens_are_configured_as_sha256_digests() -> None:
         parse_digests("secret")  # a token in clear is refused
     assert parse_scopes(f"{token_digest('a')}=sub/|loc:") == ((token_digest("a"), ("sub/", "loc:")),)
     assert parse_groups("batch, OCR") == {"batch", "ocr"}
-    with pytest.raises(ValueError, match="unknown groups"):
-        parse_groups("tiles")
     assert parse_rate("60/minute") == (60, 60.0)
     assert parse_rate("5/seconds") == (5, 1.0)
     assert parse_rate("") is None
@@ -47,21 +74,33 @@ def test_tokens_are_configured_as_sha256_digests() -> None:
         parse_rate("lots")
 
 
-def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IIIF_TOKENS", token_digest(ADMIN))
-    monkeypatch.setenv("IIIF_PROTECT", "batch,ocr,jobs")
-    monkeypatch.setenv("IIIF_RATE_LIMIT", "10/hour")
-    monkeypatch.setenv("IIIF_PRIVATE_PREFIXES", "sub/,private-")
-    monkeypatch.setenv("IIIF_MAX_IN_FLIGHT", "3")
-    monkeypatch.setenv("IIIF_REQUEST_TIMEOUT", "2.5")
-    monkeypatch.setenv("IIIF_LOG_FORMAT", "text")
-    service = Settings.from_env().service
+def test_settings_come_from_the_environment() -> None:
+    environment = {
+        "IIIF_TOKENS": token_digest(ADMIN),
+        "IIIF_PROTECT": "batch,ocr,jobs",
+        "IIIF_RATE_LIMIT": "10/hour",
+        "IIIF_PRIVATE_PREFIXES": "sub/,private-",
+        "IIIF_MAX_IN_FLIGHT": "3",
+        "IIIF_REQUEST_TIMEOUT": "2.5",
+        "IIIF_LOG_FORMAT": "text",
+    }
+    settings = ServerSettings.from_env(environment).core
+    service = settings.service
     assert service.tokens == {token_digest(ADMIN)}
     assert service.protect == {"batch", "ocr", "jobs"}
     assert service.rate_limit == (10, 3600.0)
     assert service.private_prefixes == ("sub/", "private-")
     assert (service.max_in_flight, service.request_timeout, service.log_format) == (3, 2.5, "text")
-    assert token_digest(ADMIN) not in str(Settings.from_env())  # kept out of repr (and out of ETags)
+    assert token_digest(ADMIN) not in str(settings)  # kept out of repr (and out of ETags)
+
+
+def test_protect_names_only_groups_the_loaded_extensions_declare(image_root: Path) -> None:
+    """An unknown group stops the server at start, with the groups it could have named."""
+    with pytest.raises(ValueError, match=r"IIIF_PROTECT.*\['tiles'\].*\['batch', 'jobs', 'ocr'\]"):
+        client_for(image_root, protect=frozenset({"tiles"}))
+    service = ServiceSettings(protect=frozenset({"ocr"}))
+    with pytest.raises(ValueError, match=r"\['ocr'\].*none"):
+        create_app(Settings(image_root=image_root, service=service))  # no extension: no group
 
 
 @pytest.mark.parametrize(
@@ -87,8 +126,8 @@ def test_protected_groups_need_a_known_token(image_root: Path, method: str, path
         wrong = client.request(method, path, headers=bearer("guess"))
         assert wrong.status_code == 401
         assert 'error="invalid_token"' in wrong.headers["www-authenticate"]
-        # With the token the request reaches the app (no extension here, so no such route).
-        assert client.request(method, path, headers=bearer(ADMIN)).status_code not in (401, 403)
+        # With the token the request reaches its handler.
+        assert client.request(method, path, headers=bearer(ADMIN)).status_code == 200
 
 
 def test_iiif_image_requests_stay_public(image_root: Path) -> None:
@@ -124,11 +163,11 @@ def test_private_identifiers_answer_401_then_403_then_200(image_root: Path) -> N
 def test_the_rate_limit_answers_429_with_retry_after_per_client(image_root: Path) -> None:
     with client_for(image_root, tokens=frozenset({token_digest(ADMIN)}), rate_limit=(2, 60.0)) as client:
         path = "/iiif/3/grid.png/ocr.json"  # the ocr group: limited even when not protected
-        assert [client.get(path).status_code for _ in range(2)] == [404, 404]
+        assert [client.get(path).status_code for _ in range(2)] == [200, 200]
         limited = client.get(path)
         assert limited.status_code == 429
         assert 1 <= int(limited.headers["retry-after"]) <= 30
-        assert client.get(path, headers=bearer(ADMIN)).status_code == 404  # a token has its own bucket
+        assert client.get(path, headers=bearer(ADMIN)).status_code == 200  # a token has its own bucket
         assert client.get("/iiif/3/grid.png/info.json").status_code == 200  # IIIF requests are not limited
 
 

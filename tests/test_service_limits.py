@@ -10,14 +10,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from iiif_server.app import create_app
-from iiif_server.extension import Extension
+from iiif_server.extension import Extension, Sidecar
+from iiif_server.route_label import RouteLabel
 from iiif_server.service_settings import ServiceSettings
 from iiif_server.settings import Settings
 
 
 def slow_app(image_root: Path, service: ServiceSettings, handler: object) -> object:
     """The core app with one sidecar, `/iiif/3/{id}/slow.txt`, answered by `handler` (a heavy kind)."""
-    extension = Extension(name="slow", sidecars={"slow.txt": handler})  # type: ignore[dict-item]
+    sidecar = Sidecar(handler, RouteLabel("sidecar", heavy=True))  # type: ignore[arg-type]
+    extension = Extension(name="slow", sidecars={"slow.txt": sidecar})
     return create_app(Settings(image_root=image_root, service=service), [extension])
 
 

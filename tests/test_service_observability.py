@@ -3,47 +3,67 @@
 import json
 import logging
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from extensions.masking import masking_extension
+from extensions.server import create_server_app
+from extensions.server_settings import ServerSettings
 from iiif_server.app import create_app
 from iiif_server.cache import CacheSettings
 from iiif_server.extension import Extension
 from iiif_server.request_log import JSONFormatter
-from iiif_server.route_kind import route_kind
+from iiif_server.route_table import RouteTable
 from iiif_server.settings import Settings
 
 
+@pytest.fixture(scope="module")
+def route_table(image_root: Path) -> RouteTable:
+    """The route table of the full server, every extension loaded."""
+    return create_server_app(ServerSettings(Settings(image_root=image_root))).state.routes
+
+
 @pytest.mark.parametrize(
-    ("path", "kind"),
+    ("path", "kind", "group"),
     [
-        ("/iiif/3/grid.png/full/max/0/default.jpg", "tile"),
-        ("/iiif/3/grid.png/0,0,512,512/512,/0/default.jpg", "tile"),
-        ("/iiif/3/grid.png/info.json", "info"),
-        ("/iiif/3/grid.png/poly:1,1,9,1,9,9/max/0/default.png", "masked"),
-        ("/iiif/3/grid.png/pred:r0001/max/0/default.png", "masked"),
-        ("/iiif/3/grid.png/ocr.json", "sidecar"),
-        ("/iiif/3/grid.png/pct:0,0,50,50/ocr", "sidecar"),
-        ("/iiif/3/sub%2Fimg.png/info.json", "info"),
-        ("/iiif/3/grid.png", "other"),
-        ("/mask/batch", "batch"),
-        ("/jobs", "jobs"),
-        ("/jobs/abc", "jobs"),
-        ("/viewer", "viewer"),
-        ("/viewer/grid.png", "viewer"),
-        ("/iiif/presentation/grid.png/manifest.json", "viewer"),
-        ("/metrics", "ops"),
-        ("/readyz", "ops"),
-        ("/", "other"),
+        ("/iiif/3/grid.png/full/max/0/default.jpg", "tile", None),
+        ("/iiif/3/grid.png/0,0,512,512/512,/0/default.jpg", "tile", None),
+        ("/iiif/3/grid.png/info.json", "info", None),
+        ("/iiif/3/grid.png/poly:1,1,9,1,9,9/max/0/default.png", "masked", None),
+        ("/iiif/3/grid.png/pred:r0001/max/0/default.png", "masked", "ocr"),
+        ("/iiif/3/grid.png/ocr.json", "sidecar", "ocr"),
+        ("/iiif/3/grid.png/pct:0,0,50,50/ocr", "sidecar", "ocr"),
+        ("/iiif/3/grid.png/no-such-sidecar.json", "other", None),
+        ("/iiif/3/sub%2Fimg.png/info.json", "info", None),
+        ("/iiif/3/grid.png", "other", None),
+        ("/mask/batch", "batch", "batch"),
+        ("/jobs", "jobs", "jobs"),
+        ("/jobs/abc", "jobs", "jobs"),
+        ("/viewer", "viewer", None),
+        ("/viewer/grid.png", "viewer", None),
+        ("/viewer/grid.png/panel?region=pred:r0001", "viewer", "ocr"),
+        ("/viewer/grid.png?region=poly:1,1,9,1,9,9", "viewer", None),
+        ("/iiif/presentation/grid.png/manifest.json", "viewer", None),
+        ("/metrics", "ops", None),
+        ("/readyz", "ops", None),
+        ("/", "other", None),
+        ("/nowhere", "other", None),
     ],
 )
-def test_the_kind_of_a_request_comes_from_its_path(path: str, kind: str) -> None:
-    raw = path.encode()
-    decoded = path.replace("%2F", "/")
-    assert route_kind({"type": "http", "path": decoded, "raw_path": raw}) == kind
+def test_the_kind_and_group_of_a_request_come_from_the_route_table(
+    route_table: RouteTable, path: str, kind: str, group: str | None
+) -> None:
+    raw, _, query = path.partition("?")
+    scope = {"type": "http", "method": "GET", "path": unquote(raw), "raw_path": raw.encode()}
+    label = route_table.label({**scope, "query_string": query.encode()})
+    assert (label.kind, label.group) == (kind, group)
+
+
+def test_the_protect_groups_are_those_the_extensions_declare(route_table: RouteTable) -> None:
+    assert route_table.groups == {"batch", "ocr", "jobs"}
 
 
 def test_the_request_id_is_kept_or_made_and_logged_as_json(

@@ -1,106 +1,96 @@
-"""`iiif-server serve --workers N` runs gunicorn with gunicorn.conf.py; the config reads IIIF_* settings."""
+"""`iiif-server serve --workers N` runs gunicorn configured from the settings: the command line's options over
+the `IIIF_*` variables, and nothing written to the environment."""
 
 import os
-import runpy
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from conformance.live_server import running_server
 from iiif_server import cli
+from iiif_server.gunicorn_server import GunicornServer, gunicorn_options, worker_settings
+from iiif_server.service_settings import ServiceSettings
+from iiif_server.settings import Settings
 
-CONF = Path(__file__).resolve().parent.parent / "gunicorn.conf.py"
+WORKER_CLASS = "iiif_server.gunicorn_worker.IIIFUvicornWorker"
 
 
-class Exec(Exception):
-    """Stands for `os.execvp`, which never returns."""
+def settings_in_environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if name.startswith("IIIF_")}
 
 
-def gunicorn_argv(monkeypatch: pytest.MonkeyPatch, *args: str) -> list[str]:
-    def execvp(_file: str, argv: list[str]) -> None:
-        raise Exec(argv)
+class Started(Exception):
+    """Stands for `GunicornServer.run`, which would not return."""
 
-    monkeypatch.setattr(cli.os, "execvp", execvp)
-    with pytest.raises(Exec) as called:
+
+def started_gunicorn(monkeypatch: pytest.MonkeyPatch, *args: str) -> GunicornServer:
+    """The gunicorn master `iiif-server serve ARGS` would start, stopped before it runs."""
+
+    def run(self: GunicornServer) -> None:
+        raise Started(self)
+
+    monkeypatch.setattr(GunicornServer, "run", run)
+    with pytest.raises(Started) as called:
         cli.main(["serve", *args])
     return called.value.args[0]
 
 
-def test_several_workers_run_gunicorn_with_the_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    argv = gunicorn_argv(monkeypatch, "--workers", "3", "--port", "9001", "--host", "0.0.0.0")
-    assert argv[argv.index("-c") + 1] == str(CONF)
-    assert argv[argv.index("--workers") + 1] == "3"
-    assert argv[argv.index("--bind") + 1] == "0.0.0.0:9001"
-    assert "iiif_server.gunicorn_worker.IIIFUvicornWorker" in argv
-
-
-def test_zero_workers_leaves_the_count_to_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "--workers" not in gunicorn_argv(monkeypatch, "--workers", "0")
-
-
-def test_the_config_reads_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IIIF_WORKERS", "5")
-    monkeypatch.setenv("IIIF_HOST", "0.0.0.0")
+def test_several_workers_run_gunicorn_with_the_command_line_options(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IIIF_PORT", "8080")
-    monkeypatch.setenv("IIIF_PIXEL_THREADS", "2")
-    monkeypatch.setenv("IIIF_MAX_REQUESTS", "50000")
-    config = runpy.run_path(str(CONF))
-    assert config["workers"] == 5
-    assert config["bind"] == "0.0.0.0:8080"
-    assert config["worker_class"] == "iiif_server.gunicorn_worker.IIIFUvicornWorker"
-    assert (config["max_requests"], config["max_requests_jitter"]) == (50000, 5000)
-    assert config["graceful_timeout"] < config["timeout"]
+    environment = settings_in_environment()
+    server = started_gunicorn(monkeypatch, "--workers", "3", "--port", "9001", "--host", "0.0.0.0")
+    assert (server.cfg.workers, server.cfg.bind) == (3, ["0.0.0.0:9001"])
+    assert server.cfg.worker_class_str == WORKER_CLASS
+    assert settings_in_environment() == environment  # the options reach the workers through the settings
 
 
-def test_by_default_one_worker_per_core_from_2_to_8(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IIIF_WORKERS", raising=False)
-    monkeypatch.delenv("IIIF_MAX_REQUESTS", raising=False)
-    monkeypatch.setenv("IIIF_PIXEL_THREADS", "2")
-    config = runpy.run_path(str(CONF))
-    assert config["workers"] == max(2, min(config["cores"], 8))
-    assert config["max_requests"] == 0  # workers are not recycled: they would lose their caches
+def test_images_given_on_the_command_line_reach_the_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    environment = settings_in_environment()
+    server = started_gunicorn(monkeypatch, "--workers", "2", "--images", str(tmp_path))
+    built: list[Any] = []
+    monkeypatch.setattr(server, "build", built.append)
+    server.load()  # what a worker does once forked
+    assert (built[0].image_root, built[0].workers) == (tmp_path.resolve(), 2)
+    assert settings_in_environment() == environment
 
 
-def test_the_config_reads_the_keep_alive_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IIIF_KEEPALIVE_TIMEOUT", "7")
-    monkeypatch.setenv("IIIF_PIXEL_THREADS", "2")
-    assert runpy.run_path(str(CONF))["keepalive"] == 7
+def test_zero_workers_is_one_per_core_from_2_to_8(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = started_gunicorn(monkeypatch, "--workers", "0")
+    assert server.cfg.workers == max(2, min(server.cores, 8))
 
 
-def test_gunicorn_workers_cut_off_slow_headers(image_root: Path, tmp_path: Path) -> None:
-    """Real gunicorn with the config's worker class closes a connection that never finishes its headers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **os.environ,
-        "IIIF_HEADER_TIMEOUT": "1",
-        "IIIF_EXTENSIONS": "none",
-        "IIIF_IMAGE_ROOT": str(image_root),
-    }
-    command = [sys.executable, "-m", "gunicorn", "-c", str(CONF), "extensions.server:create_server_app()"]
-    command += ["--workers", "1", "--bind", f"127.0.0.1:{port}"]
-    log = (tmp_path / "gunicorn.log").open("wb")
-    server = subprocess.Popen(command, env=env, cwd=CONF.parent, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                    assert answer.status == 200
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
-        with socket.create_connection(("127.0.0.1", port), timeout=5) as slow:
+def test_the_options_come_from_the_settings() -> None:
+    service = ServiceSettings(max_requests=50000, keepalive_timeout=7)
+    options = gunicorn_options(Settings(host="0.0.0.0", port=8080, workers=5, service=service), cores=4)
+    assert (options["workers"], options["bind"]) == (5, "0.0.0.0:8080")
+    assert options["worker_class"] == WORKER_CLASS
+    assert (options["max_requests"], options["max_requests_jitter"]) == (50000, 5000)
+    assert options["keepalive"] == 7
+    assert options["graceful_timeout"] < options["timeout"]
+
+
+def test_by_default_workers_are_not_recycled() -> None:
+    assert gunicorn_options(Settings(workers=0), cores=4)["max_requests"] == 0  # they would lose their caches
+
+
+def test_each_worker_knows_how_many_they_are_and_shares_the_cores() -> None:
+    worker = worker_settings(Settings(workers=0), workers=4, cores=8)
+    assert (worker.workers, worker.pixel_threads) == (4, 2)
+    assert worker_settings(Settings(pixel_threads=3), workers=4, cores=8).pixel_threads == 3
+
+
+def test_gunicorn_workers_cut_off_slow_headers(image_root: Path) -> None:
+    """Real gunicorn workers close a connection that never finishes its headers."""
+    settings = {"IIIF_HEADER_TIMEOUT": "1", "IIIF_EXTENSIONS": "none"}
+    with running_server(image_root, settings, options=("--workers", "2"), timeout=60) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as slow:
             slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
             start = time.monotonic()
             assert slow.recv(1) == b""
             assert time.monotonic() - start < 4
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        assert "Booting worker" in server.read_log()

@@ -21,12 +21,12 @@ from extensions.annotations import load_annotations, parse_annotations
 from models.config import ConfigError
 from models.evaluation.detection_metrics import PageDetections, detection_scores
 from models.evaluation.stage1_eval import annotated_pages, page_detections, read_page
+from models.onnx_export import verify_onnx
 from models.stage1.page_data import LinePatches, find_pages, load_page
 from models.stage1.targets import rasterise, shrink_distance, shrunk
 from models.stage1.train import NORMALISATION, run
 from models.stage1.unet import UNet
 from models.synthetic.pages import generate_pages
-from ocr_onnx.export import verify_onnx
 from ocr_onnx.manifest import load_manifest
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
 

@@ -20,16 +20,16 @@ import torch
 
 from conformance.live_server import running_server
 from extensions.ocr_settings import OCRSettings
-from extensions.page_reader import PageReader
+from extensions.page_reading import read_crop
 from models.config import load_config
 from models.dataset.records import load_crop, read_dataset
+from models.onnx_export import verify_onnx
 from models.stage2.charset import Charset, normalise_text
 from models.stage2.crnn import Crnn, CrnnShape, time_steps
 from models.stage2.data_source import SYNTHETIC_DATASET, SYNTHETIC_PAGES
 from models.stage2.fit import ctc_step, read_lines
 from models.stage2.line_batches import batch_tensor, load_samples, width_batches
 from models.stage2.train import NORMALISATION, Stage2Config, load_checkpoint, run
-from ocr_onnx.export import verify_onnx
 from ocr_onnx.manifest import load_manifest
 from ocr_onnx.recognition import TextRecognizer
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
@@ -153,8 +153,9 @@ def test_the_server_reads_a_region_with_the_trained_model(trained: Path) -> None
     assert response.status_code == 200, response.text
     answer = response.json()
     page = pyvips.Image.new_from_file(str(trained / SYNTHETIC_PAGES / line.identifier)).numpy()[..., :3]
-    reader = PageReader(ModelRegistry(OnnxSettings(recognition_manifest=manifest)), OCRSettings())
-    text, confidence = reader.read_crop(np.ascontiguousarray(page[y : y + height, x : x + width]))
+    registry = ModelRegistry(OnnxSettings(recognition_manifest=manifest))
+    crop = np.ascontiguousarray(page[y : y + height, x : x + width])
+    text, confidence = read_crop(registry, crop, OCRSettings().min_confidence)
     assert answer["text"] and answer["text"] == text
     assert answer["confidence"] == pytest.approx(confidence, abs=1e-3)
     assert jiwer.cer(normalise_text(line.text), answer["text"]) <= MAX_REGION_CER

@@ -14,7 +14,7 @@ from shapely.geometry import Polygon
 from extensions.annotations import AnnotatedRegion, load_annotations
 from extensions.annotations.page_xml import format_custom, parse, parse_custom, serialize
 from extensions.line_crops import skew_angle
-from iiif_server.cli import main
+from models.cli import main
 from models.synthetic.fonts import available_families
 from models.synthetic.line_render import _text_image
 from models.synthetic.pages import generate_pages, page_seed, render_page, write_page

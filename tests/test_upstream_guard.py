@@ -3,24 +3,24 @@ path) are fetched, redirects included; refusals look alike and name no host or p
 values and control characters are clear errors; upstream images are checked for format and pixel count from
 their header before they are decoded."""
 
-import asyncio
 import json
 import struct
+import time
 import zlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 import pyvips
 from fault_upstream import free_port, serve_in_thread, upstream_settings
+from fixed_models import FixedModels
 from starlette.testclient import TestClient
 
 from extensions.job_settings import JobSettings
-from extensions.job_worker import _fetch_full
 from extensions.jobs import jobs_extension
 from iiif_server.app import create_app
-from iiif_server.errors import IIIFError
 from iiif_server.settings import Settings
 from iiif_server.upstream_settings import UpstreamSettings, parse_allowed_hosts, parse_upstreams
 from iiif_server.url_guard import allowed_target
@@ -36,6 +36,7 @@ GRID_INFO = {
     "width": 400,
     "height": 300,
 }
+LINE = ((20.0, 30.0), (220.0, 30.0), (220.0, 70.0), (20.0, 70.0))
 SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><rect width="200" height="200"/></svg>'
 )
@@ -139,14 +140,30 @@ def test_a_jobs_manifest_on_another_port_is_refused(image_root, upstream, faults
     assert probe[0].requests == []
 
 
-def test_a_job_page_on_another_port_is_not_fetched(upstream, faults, probe) -> None:
-    with pytest.raises(IIIFError) as refused:
-        asyncio.run(_fetch_full(upstream_settings(upstream[1]), f"{probe[1]}/iiif/3/grid", 10**9))
-    assert refused.value.status == 403 and probe[0].requests == []
-    page = pyvips.Image.new_from_buffer(
-        asyncio.run(_fetch_full(upstream_settings(upstream[1]), f"{upstream[1]}/iiif/3/grid", 10**9)), ""
+def job_pages(
+    image_root: Path, upstream: str, identifiers: list[str], **settings: Any
+) -> list[dict[str, Any]]:
+    """The pages of a finished /jobs job on `identifiers`, read with stand-in models by a server whose `up:`
+    prefix names the upstream (`settings`: more of its Settings)."""
+    options = Settings(image_root=image_root, upstream=upstream_settings(upstream), **settings)
+    app = create_app(options, [jobs_extension(JobSettings(threads=1), registry=FixedModels([LINE]))])
+    with TestClient(app) as client:
+        created = client.post("/jobs", json={"identifiers": identifiers})
+        assert created.status_code == 202, created.text
+        deadline = time.monotonic() + 20
+        while (job := client.get(created.json()["url"]).json())["status"] not in ("finished", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.05)
+    return job["pages"]
+
+
+def test_a_job_page_on_another_port_is_not_fetched(image_root, upstream, faults, probe) -> None:
+    refused, read = job_pages(
+        image_root, upstream[1], [f"{probe[1]}/iiif/3/grid", f"{upstream[1]}/iiif/3/grid"]
     )
-    assert (page.width, page.height) == (400, 300)
+    assert refused["status"] == "failed" and refused["error"].startswith("403"), refused
+    assert "127.0.0.1" not in refused["error"] and probe[0].requests == []
+    assert read["status"] == "finished" and read["lines"] == 1, read
 
 
 def test_allowed_hosts_carry_scheme_and_port() -> None:
@@ -234,15 +251,13 @@ def test_an_upstream_info_over_the_pixel_limit_is_413(make_server, faults) -> No
     assert [p for p in faults.requests if not p.endswith("info.json")] == []
 
 
-def test_a_job_page_is_checked_before_it_is_written(upstream, faults) -> None:
-    settings = upstream_settings(upstream[1])
-    with pytest.raises(IIIFError) as too_large:
-        asyncio.run(_fetch_full(settings, f"{upstream[1]}/iiif/3/grid", 119_999))
-    assert too_large.value.status == 413
+def test_a_job_page_is_checked_before_it_is_read(image_root, upstream, faults) -> None:
+    (too_large,) = job_pages(image_root, upstream[1], ["up:grid"], max_source_pixels=119_999)
+    assert too_large["status"] == "failed" and too_large["error"].startswith("413"), too_large
+    assert [p for p in faults.requests if not p.endswith("info.json")] == []
     faults.mode, faults.canned = "canned", ("image/jpeg", SVG)
-    with pytest.raises(IIIFError) as vector:
-        asyncio.run(_fetch_full(settings, f"{upstream[1]}/iiif/3/grid", 10**9))
-    assert vector.value.status == 501
+    (vector,) = job_pages(image_root, upstream[1], ["up:grid"])
+    assert vector["status"] == "failed" and vector["error"].startswith("501"), vector
 
 
 # Item 11: hostile info.json values and control characters.

@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 from extensions.ocr_sidecars import canvas_id
 from extensions.presentation import manifest
 from extensions.server import create_server_app, enabled_extensions
+from extensions.server_settings import ServerSettings
 from extensions.viewer import MIRADOR_BUNDLE, VIEWER_FOLDER, panel_size, viewer_extension
 from iiif_server.app import create_app
 from iiif_server.region import Box
@@ -26,25 +27,24 @@ needs_mirador = pytest.mark.skipif(
 )
 
 
-def server(image_root: Path, extensions: str) -> TestClient:
-    return TestClient(create_server_app(Settings(image_root=image_root), extensions=extensions))
+def server(image_root: Path, extensions: tuple[str, ...]) -> TestClient:
+    return TestClient(create_server_app(ServerSettings(Settings(image_root=image_root), extensions)))
 
 
 @pytest.fixture(scope="module")
 def viewer_client(image_root: Path) -> TestClient:
-    return server(image_root, "masking,viewer")
+    return server(image_root, ("masking", "viewer"))
 
 
-def test_viewer_is_a_default_extension(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IIIF_EXTENSIONS", raising=False)
-    assert "viewer" in [extension.name for extension in enabled_extensions()]
+def test_viewer_is_a_default_extension() -> None:
+    assert "viewer" in [extension.name for extension in enabled_extensions(ServerSettings.from_env({}))]
 
 
 # --- the manifest -------------------------------------------------------------------------------------------
 
 
 def test_manifest_is_presentation_3_with_one_canvas_painted_by_this_server(image_root: Path) -> None:
-    response = server(image_root, "ocr,viewer").get("/iiif/presentation/grid/manifest.json")
+    response = server(image_root, ("ocr", "viewer")).get("/iiif/presentation/grid/manifest.json")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("application/ld+json")
     document = response.json()

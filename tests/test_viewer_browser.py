@@ -37,7 +37,7 @@ WAIT_MS = 90_000  # the first ocr.json runs both models on the CPU
 
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).is_file(),
-    reason="Debian's chromium is not installed (scripts/setup installs it with apt-get when run as root)",
+    reason="Debian's chromium is not installed (scripts/setup --test installs it with apt-get as root)",
 )
 
 

@@ -73,7 +73,7 @@ class Renderer:
 
     def __init__(self, folder: Path) -> None:
         self.source = FolderSource(folder, 1_000_000_000, 64)
-        self.syntaxes = dict(masking_extension().region_syntaxes)
+        self.syntaxes = {prefix: s.parse for prefix, s in masking_extension().region_syntaxes.items()}
         self.options = EncodeOptions()
         self.limits = Limits()
 

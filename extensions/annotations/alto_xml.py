@@ -16,10 +16,11 @@ from lxml import etree
 
 from iiif_server.numbers import round_half_up
 
+from ..polygon_geometry import Ring, bounds
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, rectangle, ring
 from .layout import XSI, blocks, format_points, pixel_points, unused_id, xml_bytes, xml_id
-from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Ring, SkippedItem
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, SkippedItem
 from .outlines import outlines
 from .structure_types import STRUCTURE_TYPE
 
@@ -162,8 +163,8 @@ def _shaped(
 ) -> tuple[etree._Element, Box]:
     """A TextBlock or TextLine with ID, the polygon's bounding box and its Shape/Polygon; and that box."""
     points = pixel_points(region, size)
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+    x0, y0, x1, y1 = bounds(points)
+    box = (x0, y0, x1 - x0, y1 - y0)
     element = _child(parent, name, ID=xml_id(region.id), **dict(zip(_BOX, map(str, box), strict=True)))
     _child(_child(element, "Shape"), "Polygon", POINTS=format_points(points))
     return element, box

@@ -5,10 +5,11 @@
 
 from typing import Any
 
+from ..polygon_geometry import Point
 from .documents import DOCUMENT, load_json
 from .geometry import confidence, number, pairs, ring
 from .json_fields import Json, as_object, listed, optional_str
-from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:

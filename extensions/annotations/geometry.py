@@ -4,7 +4,8 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from .model import AnnotationError, Point, Ring
+from ..polygon_geometry import Point, Ring, bounds, repaired
+from .model import AnnotationError
 
 NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 """A decimal as XML attributes and SVG write it: no NaN, no infinity, no underscores."""
@@ -66,20 +67,12 @@ def ring(points: Iterable[Point], item: str) -> Ring:
         result.pop()
     if len(set(result)) < 3:
         raise AnnotationError(item, f"polygon needs at least 3 distinct points, got {len(set(result))}")
-    if not _area(result) > 0:
+    if not repaired([result]).area > 0:  # the mask's rule: a bow-tie has area, a line of points has none
         raise AnnotationError(item, "polygon has no area (all points on one line)")
     return tuple(result)
 
 
 def bounding_box(rings: Iterable[Ring]) -> Ring:
     """The axis-aligned box around all points of the rings, clockwise from the top left."""
-    points = [point for found in rings for point in found]
-    xs, ys = [x for x, _ in points], [y for _, y in points]
-    x0, y0, x1, y1 = min(xs), min(ys), max(xs), max(ys)
+    x0, y0, x1, y1 = bounds(point for found in rings for point in found)
     return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-
-
-def _area(points: Sequence[Point]) -> float:
-    """Twice the absolute shoelace area."""
-    edges = zip(points, [*points[1:], points[0]], strict=True)
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in edges))

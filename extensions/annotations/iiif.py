@@ -12,6 +12,8 @@ from .svg import polygon_svg
 from .w3c import annotation_region, annotations
 
 PRESENTATION_3 = "http://iiif.io/api/presentation/3/context.json"
+MEDIA_TYPE = f'application/ld+json;profile="{PRESENTATION_3}"'
+"""The media type of every Presentation 3 document the server sends (AnnotationPages, manifests)."""
 _GRANULARITIES = ("page", "block", "line", "word", "glyph")  # the IIIF Text Granularity extension
 
 

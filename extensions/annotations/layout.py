@@ -10,11 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lxml import etree
-from shapely import make_valid
-from shapely.geometry import Polygon
 
 from iiif_server.numbers import round_half_up
 
+from ..polygon_geometry import repaired
 from .geometry import bounding_box, ring
 from .model import AnnotatedRegion, ImageSize
 
@@ -40,11 +39,11 @@ def blocks(regions: Sequence[AnnotatedRegion]) -> list[Block]:
     Lines inside no block go into one more block at the end: their bounding box, with an unused id.
     """
     found = [r for r in regions if r.region_type in BLOCK_TYPES]
-    shapes = [make_valid(Polygon(ring(r.polygon, r.id))) for r in found]
+    shapes = [repaired([ring(r.polygon, r.id)]) for r in found]
     members: list[list[AnnotatedRegion]] = [[] for _ in found]
     loose: list[AnnotatedRegion] = []
     for line in (r for r in regions if r.region_type not in BLOCK_TYPES):
-        centroid = Polygon(ring(line.polygon, line.id)).centroid
+        centroid = repaired([ring(line.polygon, line.id)]).centroid
         home = next((m for m, shape in zip(members, shapes, strict=True) if shape.covers(centroid)), loose)
         home.append(line)
     grouped = [Block(r, tuple(m)) for r, m in zip(found, members, strict=True)]

@@ -3,8 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-Point = tuple[float, float]
-Ring = tuple[Point, ...]
+from ..polygon_geometry import Ring
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 
 from lxml import etree
 
+from ..polygon_geometry import Ring
 from .geometry import bounding_box
-from .model import Ring
 
 
 def outlines(

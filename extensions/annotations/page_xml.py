@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from ..polygon_geometry import Ring
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, ring
 from .layout import XSI, blocks, format_points, pixel_points, xml_bytes, xml_id
-from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Ring, SkippedItem
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, SkippedItem
 from .outlines import outlines
 from .reading_order import reading_positions
 from .structure_types import STRUCTURE_TYPE

@@ -5,10 +5,11 @@ from collections.abc import Sequence
 
 from lxml import etree
 
+from ..polygon_geometry import Point
 from .documents import load_xml, local_name
 from .geometry import NUMBER, number, points_text, rectangle
 from .layout import PixelPoint, format_points
-from .model import AnnotationError, Point
+from .model import AnnotationError
 
 _SHAPES = {"polygon", "polyline", "rect", "path", "circle", "ellipse", "line"}
 _ARITY = {"M": 2, "L": 2, "H": 1, "V": 1, "Z": 0}

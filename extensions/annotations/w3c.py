@@ -6,10 +6,11 @@ are read too, so IIIF Presentation 2 lists share this code.
 
 from typing import Any
 
+from ..polygon_geometry import Point
 from .documents import DOCUMENT, load_json
 from .geometry import confidence, number, rectangle, ring
 from .json_fields import Json, as_object, field, kind_of, label_of, listed, optional_str
-from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, Point
+from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions
 from .svg import svg_points
 
 _TEXT_BODIES = ("TextualBody", "ContentAsText", "Text")  # the last two: Open Annotation `chars`

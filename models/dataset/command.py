@@ -1,4 +1,4 @@
-"""`iiif-server dataset build ANNOTATIONS... --out DIR`: line crops by masked IIIF URL, split by page."""
+"""`iiif-train dataset build ANNOTATIONS... --out DIR`: line crops by masked IIIF URL, split by page."""
 
 import argparse
 import asyncio
@@ -68,7 +68,7 @@ def build(args: argparse.Namespace) -> None:
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add `iiif-server dataset build` to `iiif-server`."""
+    """Add `dataset build` to `iiif-train`."""
     dataset = commands.add_parser("dataset", help="build Stage 2 (line recognition) datasets")
     actions = dataset.add_subparsers(dest="dataset_command", required=True)
     parser = actions.add_parser(

@@ -45,10 +45,12 @@ def iiif_base(server: str) -> str:
 def in_process_transport(images: Path) -> httpx.ASGITransport:
     """The full server app on `images`, called in process: other settings from the `IIIF_*` environment."""
     from extensions.server import create_server_app
-    from iiif_server.settings import Settings
+    from extensions.server_settings import ServerSettings
 
-    settings = dataclasses.replace(Settings.from_env(), image_root=images.resolve())
-    return httpx.ASGITransport(app=create_server_app(settings, "masking"), raise_app_exceptions=False)
+    settings = ServerSettings.from_env()
+    core = dataclasses.replace(settings.core, image_root=images.resolve())
+    app = create_server_app(dataclasses.replace(settings, core=core, extensions=("masking",)))
+    return httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
 
 def check_status(response: httpx.Response) -> httpx.Response:

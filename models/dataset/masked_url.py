@@ -1,15 +1,14 @@
 """The IIIF URL path of one line crop: a `poly:` (mask) or `x,y,w,h` (rect) region, the size, the deskew."""
 
-import math
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from shapely.geometry import Polygon
 
 from extensions.line_crops import MIN_SKEW_DEGREES, skew_angle
+from extensions.polygon_geometry import Ring, bounds, largest_outline, pixel_box
 from iiif_server.numbers import format_decimal
 
-Ring = tuple[tuple[float, float], ...]
 CROP_KINDS = ("mask", "rect")
 
 
@@ -34,13 +33,6 @@ class CropRequest:
     polygon: Ring
 
 
-def bounding_box(polygon: Ring) -> tuple[int, int, int, int]:
-    """`x, y, w, h` of the whole pixels the polygon touches, starting at 0 at the least."""
-    xs, ys = [x for x, _ in polygon], [y for _, y in polygon]
-    x0, y0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
-    return x0, y0, max(1, math.ceil(max(xs)) - x0), max(1, math.ceil(max(ys)) - y0)
-
-
 def deskew_rotation(polygon: Ring) -> float:
     """The IIIF rotation (clockwise degrees in [0, 360)) that levels the line, 0 below MIN_SKEW_DEGREES."""
     angle = skew_angle(polygon)
@@ -58,9 +50,8 @@ def grown(polygon: Ring, margin: float) -> Ring:
     """The polygon grown outwards by `margin` pixels with mitred corners (as it is when the margin is 0)."""
     if margin <= 0:
         return polygon
-    outline = Polygon(polygon).buffer(margin, join_style="mitre", mitre_limit=2.0)
-    if outline.geom_type != "Polygon":
-        outline = max(outline.geoms, key=lambda part: part.area)
+    outline = largest_outline(Polygon(polygon).buffer(margin, join_style="mitre", mitre_limit=2.0))
+    assert outline is not None, "a positive margin always leaves some area"
     return tuple((float(x), float(y)) for x, y in outline.exterior.coords[:-1])
 
 
@@ -69,7 +60,7 @@ def crop_request(identifier: str, polygon: Ring, options: CropOptions) -> CropRe
     if options.crop not in CROP_KINDS:
         raise ValueError(f"crop must be one of {', '.join(CROP_KINDS)}, not {options.crop!r}")
     polygon = grown(polygon, options.margin)
-    bbox = bounding_box(polygon)
+    bbox = pixel_box(bounds(polygon))
     region = polygon_region(polygon) if options.crop == "mask" else ",".join(map(str, bbox))
     rotation = deskew_rotation(polygon) if options.deskew else 0.0
     path = f"/{quote(identifier, safe='')}/{region}/{options.size}/{format_decimal(rotation)}/default.png"

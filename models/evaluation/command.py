@@ -1,4 +1,4 @@
-"""`iiif-server evaluate stage1 PAGES` and `iiif-server evaluate stage2 DATASET`: score a model, write the
+"""`iiif-train evaluate stage1 PAGES` and `iiif-train evaluate stage2 DATASET`: score a model, write the
 JSON and Markdown reports (and for Stage 2 a PNG of CER by group) into `--out`, print the table."""
 
 import argparse
@@ -22,7 +22,7 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
         "--min-confidence", type=float, help="lowest line confidence kept (default: the server's)"
     )
     stage2 = stages.add_parser("stage2", help="CER, WER and exact match of a recogniser on a dataset split")
-    stage2.add_argument("dataset", type=Path, help="dataset folder made by `iiif-server dataset build`")
+    stage2.add_argument("dataset", type=Path, help="dataset folder made by `iiif-train dataset build`")
     stage2.add_argument("--split", default="test", help="train, val or test (default: test)")
     stage2.add_argument("--manifest", type=Path, help="recogniser manifest (default: the server's)")
     for parser in (stage1, stage2):
@@ -32,10 +32,11 @@ def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") ->
 
 def run(args: argparse.Namespace) -> None:
     """Load the model the server would use (or `--manifest`), evaluate, print the Markdown table."""
-    from extensions.ocr_settings import OCRSettings
-    from ocr_onnx import ModelRegistry, OnnxSettings
+    from extensions.server_settings import ServerSettings
+    from ocr_onnx import ModelRegistry
 
-    settings = OnnxSettings.from_env()
+    server = ServerSettings.from_env()
+    settings = server.onnx
     try:
         if args.stage == "stage1":
             from .stage1_eval import evaluate_pages
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> None:
             detector = ModelRegistry(settings).detector()
             min_confidence = args.min_confidence
             if min_confidence is None:
-                min_confidence = OCRSettings.from_env().min_confidence
+                min_confidence = server.ocr.min_confidence
             table = evaluate_pages(args.pages, detector, min_confidence, args.out)
         else:
             from .stage2_eval import evaluate_dataset
@@ -54,6 +55,6 @@ def run(args: argparse.Namespace) -> None:
                 settings = replace(settings, recognition_manifest=args.manifest)
             table = evaluate_dataset(args.dataset, args.split, ModelRegistry(settings).recognizer(), args.out)
     except (OSError, ValueError) as error:
-        sys.exit(f"iiif-server evaluate {args.stage}: {error}")
+        sys.exit(f"iiif-train evaluate {args.stage}: {error}")
     print(table, end="")
     print(f"reports in {args.out}", file=sys.stderr)

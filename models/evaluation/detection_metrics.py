@@ -11,7 +11,8 @@ from pycocotools import mask as coco_mask
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-Polygon = tuple[tuple[float, float], ...]
+from extensions.polygon_geometry import Ring
+
 LINE_CATEGORY = 1
 MAX_DETECTIONS = 10_000  # per page: COCO's 100 is too few for text lines
 RECALL_DETECTIONS = 100  # AR@100, as COCO reports it
@@ -25,8 +26,8 @@ class PageDetections:
     name: str
     width: int
     height: int
-    truth: Sequence[Polygon]
-    found: Sequence[tuple[Polygon, float]]
+    truth: Sequence[Ring]
+    found: Sequence[tuple[Ring, float]]
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def detection_scores(pages: Sequence[PageDetections]) -> DetectionScores:
     )
 
 
-def polygon_rle(polygon: Polygon, width: int, height: int) -> dict:
+def polygon_rle(polygon: Ring, width: int, height: int) -> dict:
     """The polygon rasterised by pycocotools as a run-length encoded mask of a width x height image."""
     if len(polygon) < 3:
         raise ValueError(f"a polygon needs at least 3 points, got {len(polygon)}")

@@ -4,10 +4,10 @@ from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
-import shapely
 from shapely.geometry import Polygon
 
-Ring = Sequence[tuple[float, float]]
+from extensions.polygon_geometry import largest_outline, repaired
+
 SUBPIXEL_BITS = 4  # polygon vertices are rasterised to 1/16 pixel
 SUBPIXEL = 1 << SUBPIXEL_BITS
 SUPERSAMPLE = 4  # masks are drawn 4x finer, then averaged into coverage fractions
@@ -18,19 +18,14 @@ def shrink_distance(polygon: Polygon, ratio: float) -> float:
     return polygon.area * (1 - ratio**2) / polygon.length if polygon.length else 0.0
 
 
-def shrunk(ring: Ring, ratio: float) -> np.ndarray | None:
-    """The polygon `ring` moved inwards by its shrink distance, as an (n, 2) array of its exterior; None when
-    nothing of it is left (a sliver) or the ring is degenerate."""
-    polygon = shapely.make_valid(Polygon(ring))
-    parts = [part for part in shapely.get_parts(polygon) if isinstance(part, Polygon) and part.area > 0]
-    if not parts:
+def shrunk(ring: Sequence[tuple[float, float]] | np.ndarray, ratio: float) -> np.ndarray | None:
+    """The polygon `ring` (repaired; its largest part) moved inwards by its shrink distance, as an (n, 2)
+    array of its exterior; None when nothing of it is left (a sliver) or the ring is degenerate."""
+    largest = largest_outline(repaired([ring]))
+    if largest is None:
         return None
-    largest = max(parts, key=lambda part: part.area)
-    inner = largest.buffer(-shrink_distance(largest, ratio), join_style="mitre")
-    inner_parts = [part for part in shapely.get_parts(inner) if isinstance(part, Polygon) and part.area > 0]
-    if not inner_parts:
-        return None
-    return np.asarray(max(inner_parts, key=lambda part: part.area).exterior.coords[:-1], np.float64)
+    inner = largest_outline(largest.buffer(-shrink_distance(largest, ratio), join_style="mitre"))
+    return None if inner is None else np.asarray(inner.exterior.coords[:-1], np.float64)
 
 
 def rasterise(

@@ -1,5 +1,5 @@
 """Train the Stage 1 U-Net from a YAML config, export it to ONNX, calibrate its post-processing, write the
-manifest: `iiif-server train stage1 models/configs/stage1_tiny.yaml --out runs/stage1`."""
+manifest: `iiif-train train stage1 models/configs/stage1_tiny.yaml --out runs/stage1`."""
 
 import json
 import time
@@ -11,8 +11,8 @@ from torch.nn import functional
 
 from models.config import ConfigError, load_config
 from models.evaluation.stage1_eval import AnnotatedPage
+from models.onnx_export import export_onnx, verify_onnx, write_manifest
 from ocr_onnx.detection import STRIDE
-from ocr_onnx.export import export_onnx, verify_onnx, write_manifest
 from ocr_onnx.manifest import DbPostprocess, ModelManifest, Normalisation
 
 from .calibration import calibrate

@@ -1,4 +1,4 @@
-"""`iiif-server train stage2`: the CRNN trained on a dataset folder, exported to ONNX, checked against
+"""`iiif-train train stage2`: the CRNN trained on a dataset folder, exported to ONNX, checked against
 PyTorch on real batches, and described by a recognition manifest the server loads."""
 
 import json
@@ -11,7 +11,7 @@ import torch
 
 from models.config import load_config
 from models.dataset.records import CropSettings, DatasetInfo, LineRecord, load_crop, read_dataset
-from ocr_onnx.export import export_onnx, verify_onnx, write_manifest
+from models.onnx_export import export_onnx, verify_onnx, write_manifest
 from ocr_onnx.manifest import CropRecipe, ModelManifest, Normalisation, file_sha256
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
 
@@ -29,7 +29,7 @@ CHECKPOINT, MODEL, MANIFEST, METRICS = "checkpoint.pt", "model.onnx", "manifest.
 
 @dataclass(frozen=True)
 class Stage2Config:
-    """A YAML config of `iiif-server train stage2` (see models/configs/stage2_*.yaml)."""
+    """A YAML config of `iiif-train train stage2` (see models/configs/stage2_*.yaml)."""
 
     name: str
     version: str

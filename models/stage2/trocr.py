@@ -1,4 +1,4 @@
-"""Fine-tuning hook for a TrOCR checkpoint that a user has on disk (`iiif-server train trocr CONFIG`).
+"""Fine-tuning hook for a TrOCR checkpoint that a user has on disk (`iiif-train train trocr CONFIG`).
 
 The model (`VisionEncoderDecoderModel`) and its processor are read from a local folder only, trained on the
 same dataset folders as the CRNN, and written back with `save_pretrained`. There is no ONNX export and the

@@ -1,11 +1,11 @@
-"""`iiif-server synth FOLDER [--pages N] [--seed S] [--width W --height H]`: write synthetic pages."""
+"""`iiif-train synth FOLDER [--pages N] [--seed S] [--width W --height H]`: write synthetic pages."""
 
 import argparse
 from pathlib import Path
 
 
 def register(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add `synth` to `iiif-server`."""
+    """Add `synth` to `iiif-train`."""
     parser = commands.add_parser(
         "synth",
         help="write synthetic document pages with ground truth (PNG, PAGE XML, W3C annotations)",

@@ -24,7 +24,7 @@ from .line_render import PlacedLine, characters_that_fit, place, set_text, size_
 from .text_source import MIN_CHARS, TextStream, caption_prefix, title
 
 A4_150_DPI = (1240, 1754)
-CREATOR = "iiif-server synth"
+CREATOR = "iiif-train synth"
 CREATED = datetime(2024, 1, 1, tzinfo=UTC)
 """The fixed date of every synthetic PAGE file, so that a seed gives the same bytes."""
 MAX_CHARS = 60

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import onnxruntime as ort
-import shapely
 from shapely import affinity
 from shapely.geometry import Polygon, box
+
+from extensions.polygon_geometry import largest_outline, reading_order, repaired
 
 from .manifest import DbPostprocess, ManifestError, ModelManifest
 
@@ -54,13 +55,14 @@ class TextDetector:
         regions = []
         factors = (width / resized.shape[1], height / resized.shape[0])
         for candidate, confidence in self._candidates(probability, min_confidence):
-            polygon = _largest(affinity.scale(candidate, *factors, origin=(0, 0)).intersection(page))
+            polygon = largest_outline(affinity.scale(candidate, *factors, origin=(0, 0)).intersection(page))
             if polygon is not None and polygon.area >= min_area:
                 regions.append((polygon, confidence))
         region_type = self.manifest.classes[0]
+        ordered = reading_order(_merge_overlapping(regions), lambda region: region[0].bounds)
         return [
             DetectedRegion(_coordinates(polygon), round(confidence, 4), region_type)
-            for polygon, confidence in _reading_order(_merge_overlapping(regions))
+            for polygon, confidence in ordered
         ]
 
     def _probability(self, image: np.ndarray) -> np.ndarray:
@@ -88,7 +90,7 @@ class TextDetector:
             mask = np.zeros((height, width), np.uint8)
             cv2.fillPoly(mask, [points - (left, top)], 1)
             confidence = cv2.mean(probability[top : top + height, left : left + width], mask)[0]
-            polygon = _largest(shapely.make_valid(Polygon(points.reshape(-1, 2))))
+            polygon = largest_outline(repaired([points.reshape(-1, 2)]))
             if confidence >= min_confidence and polygon is not None:
                 distance = polygon.area * self._db.unclip_ratio / polygon.length
                 candidates.append((polygon.buffer(distance, quad_segs=2), confidence))
@@ -105,14 +107,6 @@ def _fit(image: np.ndarray, max_side: int) -> np.ndarray:
     return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
-def _largest(geometry: shapely.Geometry) -> Polygon | None:
-    """The largest polygon of a geometry (without holes), or None when it has no area."""
-    polygons = [part for part in shapely.get_parts(geometry) if isinstance(part, Polygon) and part.area > 0]
-    if not polygons:
-        return None
-    return Polygon(max(polygons, key=lambda part: part.area).exterior)
-
-
 def _merge_overlapping(regions: list[tuple[Polygon, float]]) -> list[tuple[Polygon, float]]:
     """Regions overlapping a larger one by more than `MERGE_OVERLAP` of their area joined into it;
     the confidence of a merged region is the area-weighted mean."""
@@ -120,26 +114,13 @@ def _merge_overlapping(regions: list[tuple[Polygon, float]]) -> list[tuple[Polyg
     for polygon, confidence in sorted(regions, key=lambda region: -region[0].area):
         for index, (kept, kept_confidence) in enumerate(merged):
             if kept.intersection(polygon).area > MERGE_OVERLAP * polygon.area:
-                union = _largest(kept.union(polygon)) or kept
+                union = largest_outline(kept.union(polygon)) or kept
                 total = kept.area + polygon.area
                 merged[index] = (union, (kept_confidence * kept.area + confidence * polygon.area) / total)
                 break
         else:
             merged.append((polygon, confidence))
     return merged
-
-
-def _reading_order(regions: list[tuple[Polygon, float]]) -> list[tuple[Polygon, float]]:
-    """Rows top to bottom (a region joins a row when its vertical centre lies within the row's first
-    region), each row left to right."""
-    rows: list[list[tuple[Polygon, float]]] = []
-    for region in sorted(regions, key=lambda region: region[0].bounds[1]):
-        _, top, _, bottom = region[0].bounds
-        if rows and rows[-1][0][0].bounds[1] <= (top + bottom) / 2 <= rows[-1][0][0].bounds[3]:
-            rows[-1].append(region)
-        else:
-            rows.append([region])
-    return [region for row in rows for region in sorted(row, key=lambda region: region[0].bounds[0])]
 
 
 def _coordinates(polygon: Polygon) -> tuple[tuple[float, float], ...]:

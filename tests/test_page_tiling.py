@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from benchmarks.ocr_metrics import box_of
-from extensions.page_reader import TILE_OVERLAP, _spans, detect_tiled
+from extensions.page_tiling import TILE_OVERLAP, detect_tiled, tile_spans
 
 Box = tuple[int, int, int, int]
 
@@ -64,7 +64,7 @@ def boxes_of(found: list[Found]) -> list[Box]:
 
 @pytest.mark.parametrize(("length", "tile"), [(400, 160), (1600, 960), (1200, 960), (961, 960), (5000, 960)])
 def test_tiles_cover_the_page_and_overlap(length: int, tile: int) -> None:
-    spans = _spans(length, tile)
+    spans = tile_spans(length, tile)
     assert spans[0][0] == 0 and sum(spans[-1]) == length
     assert all(size <= tile for _, size in spans)
     for (start, size), (following, _) in itertools.pairwise(spans):

@@ -11,7 +11,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
-from .manifest import (
+from ocr_onnx.manifest import (
     CropRecipe,
     DbPostprocess,
     ManifestError,

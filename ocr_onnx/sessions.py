@@ -1,6 +1,5 @@
 """ONNX Runtime sessions, created once per process, and the registry handing out the OCR models."""
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from typing import Any, TypeVar
 import numpy as np
 import onnxruntime as ort
 
+from iiif_server.env import Env
 from iiif_server.metrics import MODEL_SECONDS
 
 from .detection import TextDetector
@@ -34,19 +34,17 @@ class OnnxSettings:
     recognition_batch_size: int = 8
 
     @classmethod
-    def from_env(cls) -> "OnnxSettings":
-        """Read `IIIF_ONNX_*` environment variables; unset ones keep their defaults."""
+    def read(cls, env: Env) -> "OnnxSettings":
+        """Read the `IIIF_ONNX_*` variables; unset ones keep their defaults."""
         defaults = cls()
-        env = os.environ.get
-        providers = env("IIIF_ONNX_PROVIDERS", "")
         return cls(
-            intra_threads=int(env("IIIF_ONNX_INTRA_THREADS") or defaults.intra_threads),
-            inter_threads=int(env("IIIF_ONNX_INTER_THREADS") or defaults.inter_threads),
-            providers=tuple(name.strip() for name in providers.split(",") if name.strip()),
-            detection_manifest=Path(env("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
-            recognition_manifest=Path(env("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
-            detection_max_side=int(env("IIIF_ONNX_DET_MAX_SIDE") or defaults.detection_max_side),
-            recognition_batch_size=int(env("IIIF_ONNX_REC_BATCH_SIZE") or defaults.recognition_batch_size),
+            intra_threads=env.integer("IIIF_ONNX_INTRA_THREADS", defaults.intra_threads),
+            inter_threads=env.integer("IIIF_ONNX_INTER_THREADS", defaults.inter_threads),
+            providers=env.items("IIIF_ONNX_PROVIDERS"),
+            detection_manifest=Path(env.text("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
+            recognition_manifest=Path(env.text("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
+            detection_max_side=env.integer("IIIF_ONNX_DET_MAX_SIDE", defaults.detection_max_side),
+            recognition_batch_size=env.integer("IIIF_ONNX_REC_BATCH_SIZE", defaults.recognition_batch_size),
         )
 
 
@@ -139,14 +137,14 @@ class ModelRegistry:
         return TextRecognizer(session, manifest, self.settings.recognition_batch_size)
 
 
-_default: ModelRegistry | None = None
-_default_lock = threading.Lock()
+_registries: dict[OnnxSettings, ModelRegistry] = {}
+_registries_lock = threading.Lock()
 
 
-def default_registry() -> ModelRegistry:
-    """The process-wide registry, configured from the environment on first call."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = ModelRegistry(OnnxSettings.from_env())
-        return _default
+def default_registry(settings: OnnxSettings = OnnxSettings()) -> ModelRegistry:
+    """The process-wide registry for `settings` (the defaults unless given): the extensions of one server,
+    given the same settings, share one copy of each model."""
+    with _registries_lock:
+        if settings not in _registries:
+            _registries[settings] = ModelRegistry(settings)
+        return _registries[settings]
