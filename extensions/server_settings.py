@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from iiif_server.env import Env
 from iiif_server.settings import Settings
-from ocr_onnx.sessions import OnnxSettings
+from ocr_onnx.onnx_settings import OnnxSettings
 
 from .job_settings import JobSettings
 from .mask_settings import MaskSettings

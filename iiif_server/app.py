@@ -247,8 +247,8 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
     app = Starlette(routes=table.routes, exception_handlers=errors, lifespan=lifespan)
     app.state.iiif = api  # for tests and debugging only: handlers are given what they use
     app.state.routes = table  # the same
-    # Innermost first: limits and time, access rules, the 500 of last resort, CORS, and outermost the request
-    # id and log line.
+    # Innermost first: limits and time, body sizes, access rules, the 500 of last resort, CORS, and
+    # outermost the request id and log line.
     service = settings.service
     app.add_middleware(
         BackPressure, routes=table, max_in_flight=service.max_in_flight, timeout=service.request_timeout

@@ -12,7 +12,6 @@ import numpy as np
 
 T = TypeVar("T")
 Task = Literal["detection", "recognition"]
-MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
 
 
 class ManifestError(ValueError):

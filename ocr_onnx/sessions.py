@@ -2,50 +2,21 @@
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import onnxruntime as ort
 
-from iiif_server.env import Env
 from iiif_server.metrics import MODEL_SECONDS
 
 from .detection import TextDetector
-from .manifest import MANIFEST_DIR, ManifestError, ModelManifest, load_manifest
+from .manifest import ManifestError, ModelManifest, load_manifest
+from .onnx_settings import OnnxSettings
 from .recognition import TextRecognizer
 
 T = TypeVar("T")
 # TensorRT is used only when asked for: it builds an engine per input shape, and OCR shapes vary.
 AUTOMATIC_PROVIDERS = ("CUDAExecutionProvider", "CPUExecutionProvider")
-
-
-@dataclass(frozen=True)
-class OnnxSettings:
-    """Model and runtime settings; thread counts of 0 leave the choice to ONNX Runtime."""
-
-    intra_threads: int = 0
-    inter_threads: int = 0
-    providers: tuple[str, ...] = ()  # empty: CUDA when this onnxruntime has it, else CPU
-    detection_manifest: Path = MANIFEST_DIR / "ppocrv4_det.json"
-    recognition_manifest: Path = MANIFEST_DIR / "ppocrv4_rec.json"
-    detection_max_side: int = 0  # 0: the manifest's input size
-    recognition_batch_size: int = 8
-
-    @classmethod
-    def read(cls, env: Env) -> "OnnxSettings":
-        """Read the `IIIF_ONNX_*` variables; unset ones keep their defaults."""
-        defaults = cls()
-        return cls(
-            intra_threads=env.integer("IIIF_ONNX_INTRA_THREADS", defaults.intra_threads),
-            inter_threads=env.integer("IIIF_ONNX_INTER_THREADS", defaults.inter_threads),
-            providers=env.items("IIIF_ONNX_PROVIDERS"),
-            detection_manifest=Path(env.text("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
-            recognition_manifest=Path(env.text("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
-            detection_max_side=env.integer("IIIF_ONNX_DET_MAX_SIDE", defaults.detection_max_side),
-            recognition_batch_size=env.integer("IIIF_ONNX_REC_BATCH_SIZE", defaults.recognition_batch_size),
-        )
 
 
 def choose_providers(requested: Sequence[str], available: Sequence[str]) -> list[str]:
@@ -141,9 +112,10 @@ _registries: dict[OnnxSettings, ModelRegistry] = {}
 _registries_lock = threading.Lock()
 
 
-def default_registry(settings: OnnxSettings = OnnxSettings()) -> ModelRegistry:
+def default_registry(settings: OnnxSettings | None = None) -> ModelRegistry:
     """The process-wide registry for `settings` (the defaults unless given): the extensions of one server,
     given the same settings, share one copy of each model."""
+    settings = settings or OnnxSettings()
     with _registries_lock:
         if settings not in _registries:
             _registries[settings] = ModelRegistry(settings)

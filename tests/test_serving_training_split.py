@@ -34,6 +34,19 @@ def test_the_server_imports_no_training_package() -> None:
     assert result.stdout.strip() == ""
 
 
+def test_reading_the_settings_loads_no_model_runtime() -> None:
+    """The gunicorn master builds the settings root and never runs a model: no onnxruntime, no OpenCV."""
+    code = (
+        "import sys\nfrom extensions.server_settings import ServerSettings\nServerSettings.from_env()\n"
+        "print(' '.join(m for m in ('onnxruntime', 'cv2', 'ocr_onnx.sessions') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
 def test_training_packages_are_only_in_the_train_extra() -> None:
     project = PYPROJECT["project"]
     train = requirement_names(project["optional-dependencies"]["train"])

@@ -33,7 +33,7 @@ from models.evaluation.paired_bootstrap import cer_change_interval
 from models.evaluation.stage2_eval import read_lines
 from models.evaluation.text_metrics import LineText, TextScores, grouped_scores, text_scores
 from models.synthetic.pages import generate_pages
-from ocr_onnx.manifest import MANIFEST_DIR
+from ocr_onnx.onnx_settings import MANIFEST_DIR
 from ocr_onnx.sessions import ModelRegistry, OnnxSettings
 
 SHIPPED = "PP-OCRv4 (shipped, trained on rectangles)"

@@ -1,0 +1,35 @@
+"""Where the models are and how ONNX Runtime runs them (`IIIF_ONNX_*`); light to import, for the settings."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from iiif_server.env import Env
+
+MANIFEST_DIR = Path(__file__).resolve().parent / "manifests"
+
+
+@dataclass(frozen=True)
+class OnnxSettings:
+    """Model and runtime settings; thread counts of 0 leave the choice to ONNX Runtime."""
+
+    intra_threads: int = 0
+    inter_threads: int = 0
+    providers: tuple[str, ...] = ()  # empty: CUDA when this onnxruntime has it, else CPU
+    detection_manifest: Path = MANIFEST_DIR / "ppocrv4_det.json"
+    recognition_manifest: Path = MANIFEST_DIR / "ppocrv4_rec.json"
+    detection_max_side: int = 0  # 0: the manifest's input size
+    recognition_batch_size: int = 8
+
+    @classmethod
+    def read(cls, env: Env) -> "OnnxSettings":
+        """Read the `IIIF_ONNX_*` variables; unset ones keep their defaults."""
+        defaults = cls()
+        return cls(
+            intra_threads=env.integer("IIIF_ONNX_INTRA_THREADS", defaults.intra_threads),
+            inter_threads=env.integer("IIIF_ONNX_INTER_THREADS", defaults.inter_threads),
+            providers=env.items("IIIF_ONNX_PROVIDERS"),
+            detection_manifest=Path(env.text("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
+            recognition_manifest=Path(env.text("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
+            detection_max_side=env.integer("IIIF_ONNX_DET_MAX_SIDE", defaults.detection_max_side),
+            recognition_batch_size=env.integer("IIIF_ONNX_REC_BATCH_SIZE", defaults.recognition_batch_size),
+        )
