@@ -19,6 +19,7 @@ from .annotations import alto_xml, iiif, page_xml
 from .annotations.model import AnnotatedRegion
 from .ocr_settings import OCRSettings
 from .page_reader import Page, PageReader, described, shared_reader
+from .region_lines import line_mode
 
 REGION_OCR_SIDE = 4000
 
@@ -118,10 +119,12 @@ class OCRSidecars:
         return Response(page_xml.serialize(regions, page.image.path.name, size), media_type="application/xml")
 
     async def region_ocr(self, request: Request, segments: list[str]) -> Response:
-        """The text of any region (`x,y,w,h`, `pct:`, `poly:`, `pred:`), read from its masked crop."""
+        """The text of any region (`x,y,w,h`, `pct:`, `poly:`, `pred:`), read from its masked crop: as one
+        line or line by line (`?lines=`); a `pred:` region is one line."""
         if len(segments) != 2:
             raise IIIFError(404, "expected /iiif/3/{identifier}/{region}/ocr")
         identifier, region_text = segments
+        lines = line_mode(request.query_params.get("lines"))
         image_request = self.services.parse(identifier, region_text, "max", "0", "default.png")
         page = await described(self.services.sources, identifier)
         if region_text.startswith("pred:"):
@@ -129,5 +132,5 @@ class OCRSidecars:
         else:
             limits = Limits(REGION_OCR_SIDE, REGION_OCR_SIDE, None)
             image_plan = await run_in_threadpool(self.services.plan, image_request, page.image, limits)
-            text, confidence = await self.reader.read_region(page, image_plan)
+            text, confidence = await self.reader.read_region(page, image_plan, lines)
         return JSONResponse({"text": text, "confidence": confidence, "region": region_text})

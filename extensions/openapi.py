@@ -55,6 +55,17 @@ FILTERS = [
     _query_number("min_confidence", "only regions the detector is at least this sure of (0-1)"),
     _query_number("min_area", "only regions of at least this many square pixels"),
 ]
+LINES = {
+    "name": "lines",
+    "in": "query",
+    "required": False,
+    "description": (
+        "`one`: read the whole region as one line; `detect`: find its lines first and read each; `auto`: "
+        "one line when the lines found in it form one row (rows grazed at its top or bottom edge left out), "
+        "read across the region's width, else each line. A `pred:` region is always one line."
+    ),
+    "schema": {"type": "string", "enum": ["one", "auto", "detect"], "default": "auto"},
+}
 ANNOTATION_PAGE = {
     "type": "object",
     "required": ["@context", "id", "type", "items"],
@@ -211,6 +222,7 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
                 "parameters": [
                     IDENTIFIER,
                     _path_param("region", "a IIIF region, `poly:` polygon or `pred:` line id", "0,0,200,60"),
+                    LINES,
                 ],
                 "responses": {
                     "200": {

@@ -22,6 +22,7 @@ from .ocr_settings import OCRSettings
 from .page_reading import detect_lines, detection_plan, kept, planned_pixels, read_crop, read_lines
 from .polygon_geometry import bounds, pixel_box
 from .prediction_cache import PredictionCache, PredictionKey, prediction_key
+from .region_lines import LineMode
 
 T = TypeVar("T")
 
@@ -109,11 +110,11 @@ class PageReader:
         (read,) = await self._read(page, [await self.region(page, region_id)])
         return read.text or "", read.confidence or 0.0
 
-    async def read_region(self, page: Page, image_plan: ImagePlan) -> tuple[str, float]:
-        """The text of any planned region's crop (its lines found first, then read)."""
+    async def read_region(self, page: Page, image_plan: ImagePlan, lines: LineMode) -> tuple[str, float]:
+        """The text of any planned region's crop, read as one line or line by line (`read_crop`)."""
         opener = await page.pixels(image_plan)
         crop = await run_in_threadpool(planned_pixels, page.image, opener, image_plan)
-        return await run_in_threadpool(read_crop, self.registry, crop, self.settings.min_confidence)
+        return await run_in_threadpool(read_crop, self.registry, crop, self.settings.min_confidence, lines)
 
     async def _read(self, page: Page, lines: list[AnnotatedRegion]) -> list[AnnotatedRegion]:
         """Recognise lines from their crops, cut as the recogniser's manifest says (mask, fill, deskew,

@@ -21,6 +21,7 @@ from .annotations.model import AnnotatedRegion
 from .line_crops import LineCrop, cut_line, to_array
 from .page_tiling import detect_tiled
 from .polygon_geometry import masked_area
+from .region_lines import LineMode, boxes_to_read
 
 LinePixels = tuple[LineCrop, ImagePlan, LevelOpener]
 """A line to read: how to cut it, the pixels its cut reads, and where they come from."""
@@ -82,11 +83,13 @@ def read_lines(
     ]
 
 
-def read_crop(registry: Any, crop: np.ndarray, min_confidence: float) -> tuple[str, float]:
-    """Text of any region's crop: its lines are detected, read top to bottom and joined by newlines."""
-    detected = registry.detector().detect(crop, min_confidence=min_confidence)
-    pieces = [crop[y0:y1, x0:x1] for x0, y0, x1, y1 in (_pixel_bounds(d.polygon, crop) for d in detected)]
-    pieces = [p for p in pieces if p.size] or [crop]
+def read_crop(registry: Any, crop: np.ndarray, min_confidence: float, lines: LineMode) -> tuple[str, float]:
+    """Text of any region's crop: its lines detected (unless `lines="one"`), then read as one line or line by
+    line (`boxes_to_read`), top to bottom, and joined by newlines."""
+    found = [] if lines == "one" else registry.detector().detect(crop, min_confidence=min_confidence)
+    boxes = [b for b in (_pixel_bounds(d.polygon, crop) for d in found) if b[2] > b[0] and b[3] > b[1]]
+    height, width = crop.shape[:2]
+    pieces = [crop[y0:y1, x0:x1] for x0, y0, x1, y1 in boxes_to_read(boxes, width, height, lines)]
     results = registry.recognizer().recognize(pieces)
     text = "\n".join(r.text for r in results if r.text)
     confidence = float(np.mean([r.confidence for r in results])) if results else 0.0

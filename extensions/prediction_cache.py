@@ -16,9 +16,8 @@ PredictionKey = tuple[str, ...]
 
 def prediction_key(stage: str, source: SourceImage, *models: Any) -> PredictionKey:
     """The key of one stage's result on one image version (a file's mtime, an upstream info.json's digest)
-    with the given models' manifests (name and version each)."""
-    names = (f"{model.name}@{model.version}" for model in models)
-    return (stage, str(source.path), source.version, *names)
+    with the given models' manifests (each one's `key`: name, version, allowed charset)."""
+    return (stage, str(source.path), source.version, *(model.key for model in models))
 
 
 def regions_bytes(regions: list[AnnotatedRegion]) -> int:

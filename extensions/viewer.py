@@ -157,9 +157,17 @@ class ViewerPages:
         return JSONResponse(document, media_type=iiif.MEDIA_TYPE)
 
 
+def viewer_links(base_url: str, identifier: str) -> list[tuple[str, str]]:
+    """The front page's links to an image's viewer page and manifest."""
+    return [
+        ("viewer", f"{base_url}/viewer/{quote(identifier, safe='')}"),
+        ("manifest", manifest_id(base_url, identifier)),
+    ]
+
+
 def viewer_extension(folder: Path = VIEWER_FOLDER) -> Extension:
     """Build the extension on the viewer folder (templates, assets and the installed Mirador); a page's
     `?region=` is in its syntax's IIIF_PROTECT group (`pred:` runs the detector)."""
     pages = ViewerPages(folder)
     routes = [LabelledRoute(route, VIEWER, region_parameter="region") for route in pages.routes()]
-    return Extension(name="viewer", routes=routes, attach=pages.attach)
+    return Extension(name="viewer", routes=routes, attach=pages.attach, image_links=viewer_links)

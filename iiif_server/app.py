@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Route
 
 from .access import AccessControl
+from .api_versions import IMAGE_API_2, IMAGE_API_3, ImageAPIVersion
 from .backpressure import BackPressure
 from .body_limit import BodyLimits, SizeLimit
 from .byte_cache import ByteBoundedCache
@@ -24,8 +25,8 @@ from .extension import Extension
 from .formats import MEDIA_TYPES, parse_background
 from .health import healthz, readyz
 from .http_cache import is_not_modified, make_etag, validator_headers
+from .image_index import ImageIndex
 from .image_request import ImageRequest
-from .info import JSONLD_MEDIA_TYPE, PROFILE_URL, build_info
 from .metrics import metrics_endpoint
 from .pipeline import render
 from .pixel_errors import reading_pixels
@@ -63,19 +64,20 @@ class IIIFImageAPI:
             self.settings.render_cache_mb << 20, self.settings.render_cache_item_kb << 10
         )
 
-    async def dispatch(self, request: Request) -> Response:
-        """Answer a path under `/iiif/3/` as the route table resolves it (`IIIFPaths`)."""
+    async def dispatch(self, request: Request, version: ImageAPIVersion = IMAGE_API_3) -> Response:
+        """Answer a path under `version`'s prefix (`/iiif/3/`, `/iiif/2/`) as the route table resolves it
+        (`IIIFPaths`): the same checks, limits and pipeline for both versions."""
         raw_length = len(request.scope.get("raw_path") or b"") + len(request.scope.get("query_string") or b"")
         if raw_length > self.settings.max_url_length:
             raise IIIFError(414, f"URL longer than IIIF_MAX_URL_LENGTH={self.settings.max_url_length}")
-        path = self.services.paths.resolve(path_segments(request.scope, PREFIX))
+        path = self.services.paths.resolve(path_segments(request.scope, version.prefix))
         segments = path.segments
         if path.answer is IIIFAnswer.REDIRECT:
-            return self.redirect_to_info(request, segments[0])
+            return self.redirect_to_info(request, segments[0], version)
         if path.answer is IIIFAnswer.INFO:
-            answer = partial(self.info, request, segments[0])
+            answer = partial(self.info, request, segments[0], version)
         elif path.answer is IIIFAnswer.IMAGE:
-            answer = partial(self.image, request, segments)
+            answer = partial(self.image, request, segments, version)
         elif path.sidecar is not None:
             answer = partial(path.sidecar.handler, request, segments[:-1])
         else:
@@ -87,27 +89,28 @@ class IIIFImageAPI:
             response.headers["Cache-Control"] = f"private, max-age={self.settings.cache_max_age}"
         return response
 
-    def redirect_to_info(self, request: Request, identifier: str) -> Response:
-        """`/iiif/3/{id}` answers 303 See Other to its info.json."""
-        location = f"{self.services.base_url(request)}{PREFIX}{quote(identifier, safe='')}/info.json"
+    def redirect_to_info(self, request: Request, identifier: str, version: ImageAPIVersion) -> Response:
+        """`/iiif/3/{id}` (and `/iiif/2/{id}`) answers 303 See Other to its info.json."""
+        location = f"{self.services.base_url(request)}{version.prefix}{quote(identifier, safe='')}/info.json"
         return RedirectResponse(location, status_code=303)
 
     def vary(self, *headers: str) -> str:
         """A `Vary` header: `headers`, and `Authorization` when a token changes the limits."""
         return ", ".join((*headers, "Authorization") if self.access.token_matters else headers)
 
-    async def info(self, request: Request, identifier: str) -> Response:
-        """The image's info.json, as JSON-LD when the client asks for it, with the client's own limits."""
+    async def info(self, request: Request, identifier: str, version: ImageAPIVersion) -> Response:
+        """The image's info.json in `version`'s form, as JSON-LD when the client asks for it, with the
+        client's own limits."""
         source = await self.sources.describe(identifier)
-        service_id = f"{self.services.base_url(request)}{PREFIX}{quote(identifier, safe='')}"
+        service_id = f"{self.services.base_url(request)}{version.prefix}{quote(identifier, safe='')}"
         limits = self.access.limits_for(request)
         accept = request.headers.get("accept", "")
-        media_type = JSONLD_MEDIA_TYPE if "application/ld+json" in accept else "application/json"
+        media_type = version.jsonld_media_type if "application/ld+json" in accept else "application/json"
         etag = make_etag(
             "info", service_id, media_type, source.path, source.mtime, self.settings_salt, limits
         )
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
-        headers["Link"] = f'<{PROFILE_URL}>;rel="profile"'
+        headers["Link"] = f'<{version.profile_url}>;rel="profile"'
         headers["Vary"] = self.vary("Accept")
         if is_not_modified(request.headers, etag, source.mtime):
             return Response(status_code=304, headers=headers)
@@ -115,26 +118,26 @@ class IIIFImageAPI:
         if body is None:
             extensions = self.services.extensions
             services = [s for e in extensions if e.info_services for s in e.info_services(service_id)]
-            info = build_info(service_id, source, limits, self.settings.tile_size, services)
+            info = version.build_info(service_id, source, limits, self.settings.tile_size, services)
             body = json.dumps(info, indent=2)
             self.info_bodies.put((service_id, source, limits), body)
         return Response(body, media_type=media_type, headers=headers)
 
-    async def image(self, request: Request, segments: list[str]) -> Response:
+    async def image(self, request: Request, segments: list[str], version: ImageAPIVersion) -> Response:
         """An image request: parse, describe once, plan, check validators, then render off the event loop."""
-        image_request = self.services.parse(*segments)
+        image_request = self.services.parse(*segments, version=version)
         background = parse_background(request.query_params.get("bg"))
         base_url = self.services.base_url(request)
         limits = self.access.limits_for(request)
         if not self.sources.is_remote(image_request.identifier):
             # A folder image: describe, plan, validators and render in one trip to a worker thread.
             status, body, media_type, headers = await run_in_threadpool(
-                self.local_image, image_request, limits, background, base_url, request.headers
+                self.local_image, image_request, version, limits, background, base_url, request.headers
             )
             return Response(body, status_code=status, media_type=media_type, headers=headers)
         source = await self.sources.describe(image_request.identifier)
-        image_plan = await run_in_threadpool(self.services.plan, image_request, source, limits)
-        headers = self.image_headers(image_plan, source, background, base_url)
+        image_plan = await run_in_threadpool(self.services.plan, image_request, source, limits, version)
+        headers = self.image_headers(image_plan, version, source, background, base_url)
         if is_not_modified(request.headers, headers["ETag"], source.mtime):
             return Response(status_code=304, headers=headers)
         opener = await self.sources.pixels(source, image_plan)
@@ -142,15 +145,20 @@ class IIIFImageAPI:
         return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
 
     def image_headers(
-        self, image_plan: ImagePlan, source: SourceImage, background: tuple[int, int, int], base_url: str
+        self,
+        image_plan: ImagePlan,
+        version: ImageAPIVersion,
+        source: SourceImage,
+        background: tuple[int, int, int],
+        base_url: str,
     ) -> dict[str, str]:
         """ETag, Last-Modified, Cache-Control and Link of an image response (the 200 and the 304)."""
         etag = make_etag(
             "image", image_plan.canonical_path, source.path, source.mtime, self.encode_salt, background
         )
         headers = validator_headers(etag, source.mtime, self.settings.cache_max_age)
-        canonical_url = f"{base_url}{PREFIX}{image_plan.canonical_path}"
-        headers["Link"] = f'<{canonical_url}>;rel="canonical", <{PROFILE_URL}>;rel="profile"'
+        canonical_url = f"{base_url}{version.prefix}{image_plan.canonical_path}"
+        headers["Link"] = f'<{canonical_url}>;rel="canonical", <{version.profile_url}>;rel="profile"'
         if vary := self.vary():
             headers["Vary"] = vary
         return headers
@@ -158,6 +166,7 @@ class IIIFImageAPI:
     def local_image(
         self,
         image_request: ImageRequest,
+        version: ImageAPIVersion,
         limits: Limits,
         background: tuple[int, int, int],
         base_url: str,
@@ -167,8 +176,8 @@ class IIIFImageAPI:
         folder's own describe, as `FolderPages.describe` runs it, without a second trip to a thread)."""
         folder = self.sources.folder
         source = folder.describe(image_request.identifier)
-        image_plan = self.services.plan(image_request, source, limits)
-        headers = self.image_headers(image_plan, source, background, base_url)
+        image_plan = self.services.plan(image_request, source, limits, version)
+        headers = self.image_headers(image_plan, version, source, background, base_url)
         if is_not_modified(request_headers, headers["ETag"], source.mtime):
             return 304, None, None, headers
         body = self.rendered.get(headers["ETag"])
@@ -187,13 +196,6 @@ class IIIFImageAPI:
         """Encode the planned image; a libvips failure is a 501 with a reason that names no folders."""
         with reading_pixels(source.path):
             return render(source, opener, image_plan, self.services.encode_options, background)
-
-    async def index(self, request: Request) -> Response:
-        """A plain list of the served identifiers with their info.json URLs."""
-        base = self.services.base_url(request)
-        identifiers = await run_in_threadpool(self.services.listed_identifiers)
-        lines = [f"{base}{PREFIX}{quote(i, safe='')}/info.json" for i in identifiers]
-        return PlainTextResponse("IIIF Image API 3.0 server. Images:\n" + "\n".join(lines) + "\n")
 
     async def cache_metrics(self, request: Request) -> Response:
         """Hits, misses and hit rates of the caches, and requests and breaker state per upstream host."""
@@ -221,12 +223,16 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
             extension.attach(services)
     table = RouteTable(
         [
-            LabelledRoute(Route("/", api.index), OTHER),
+            LabelledRoute(Route("/", ImageIndex(services).answer), OTHER),
             LabelledRoute(Route("/metrics/cache", api.cache_metrics), OPS),
             LabelledRoute(Route("/metrics", partial(metrics_endpoint, services)), OPS),
             LabelledRoute(Route("/healthz", healthz), OPS),
             LabelledRoute(Route("/readyz", partial(readyz, services)), OPS),
             LabelledRoute(Route(PREFIX + "{rest:path}", api.dispatch), services.paths.label),
+            LabelledRoute(
+                Route(IMAGE_API_2.prefix + "{rest:path}", partial(api.dispatch, version=IMAGE_API_2)),
+                partial(services.paths.label, prefix=IMAGE_API_2.prefix),
+            ),
             *(route for ext in extensions for route in ext.routes),
         ],
         services.paths,

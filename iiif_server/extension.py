@@ -54,5 +54,7 @@ class Extension:
     readiness: Callable[[], dict[str, str]] | None = None
     # The limit of an uploaded image (`body_limit.is_upload`) by the path of the route that takes it.
     upload_limits: Mapping[str, SizeLimit] = field(default_factory=dict)
+    # The front page's links for an image, as (label, URL) pairs, given the base URL and the identifier.
+    image_links: Callable[[str, str], list[tuple[str, str]]] | None = None
     # Entered when the app starts serving and left when it stops (for background work, e.g. job recovery).
     lifespan: Callable[[], AbstractContextManager[None]] | None = None

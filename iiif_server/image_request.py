@@ -1,6 +1,6 @@
 """An image request's five parameters as one frozen value, parsed from the URL's path segments."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal, cast
 
@@ -51,11 +51,12 @@ def parse_image_request(
     rotation: str,
     quality_format: str,
     syntaxes: Mapping[str, RegionParser] | None = None,
+    size_parser: Callable[[str], Size] = parse_size,
 ) -> ImageRequest:
-    """Parse the decoded path segments of an image request."""
+    """Parse the decoded path segments of an image request (the size with `size_parser`: 3.0's by default)."""
     quality, fmt = parse_quality_format(quality_format)
     return ImageRequest(
-        identifier, parse_region(region, syntaxes), parse_size(size), parse_rotation(rotation), quality, fmt
+        identifier, parse_region(region, syntaxes), size_parser(size), parse_rotation(rotation), quality, fmt
     )
 
 

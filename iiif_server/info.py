@@ -52,6 +52,17 @@ def scale_factors(source: SourceImage, tile_size: int) -> list[int]:
     return factors
 
 
+def tiles(source: SourceImage, tile_size: int) -> list[dict[str, Any]]:
+    """The one tile size, square, with its scale factors."""
+    return [{"width": tile_size, "height": tile_size, "scaleFactors": scale_factors(source, tile_size)}]
+
+
+def limit_fields(limits: Limits) -> dict[str, int]:
+    """`maxWidth`, `maxHeight` and `maxArea`, each where that limit is set."""
+    fields = {"maxWidth": limits.max_width, "maxHeight": limits.max_height, "maxArea": limits.max_area}
+    return {key: limit for key, limit in fields.items() if limit}
+
+
 def build_info(
     service_id: str,
     source: SourceImage,
@@ -69,16 +80,9 @@ def build_info(
         "width": source.width,
         "height": source.height,
         "sizes": preferred_sizes(source, limits),
-        "tiles": [
-            {"width": tile_size, "height": tile_size, "scaleFactors": scale_factors(source, tile_size)}
-        ],
+        "tiles": tiles(source, tile_size),
+        **limit_fields(limits),
     }
-    if limits.max_width:
-        info["maxWidth"] = limits.max_width
-    if limits.max_height:
-        info["maxHeight"] = limits.max_height
-    if limits.max_area:
-        info["maxArea"] = limits.max_area
     info["extraFormats"] = EXTRA_FORMATS
     info["extraQualities"] = EXTRA_QUALITIES
     info["extraFeatures"] = EXTRA_FEATURES

@@ -78,9 +78,9 @@ class IIIFPaths:
         syntax = next((s for prefix, s in self.syntaxes.items() if region.startswith(prefix)), None)
         return default if syntax is None else syntax.label
 
-    def label(self, scope: Scope) -> RouteLabel:
-        """The label of a request under `/iiif/3/`."""
-        return self.resolve(path_segments(scope, IIIF_PREFIX)).label
+    def label(self, scope: Scope, prefix: str = IIIF_PREFIX) -> RouteLabel:
+        """The label of a request under `prefix` (`/iiif/3/` or `/iiif/2/`)."""
+        return self.resolve(path_segments(scope, prefix)).label
 
 
 class RouteTable:

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 from starlette.requests import Request
 
+from .api_versions import IMAGE_API_3, ImageAPIVersion
 from .base_url import public_base_url
 from .cache import Caches
 from .extension import Extension
@@ -60,20 +61,35 @@ class Services:
         return public_base_url(request, self.settings.public_base_url, self.settings.trust_forwarded_headers)
 
     def parse(
-        self, identifier: str, region: str, size: str, rotation: str, quality_format: str
+        self,
+        identifier: str,
+        region: str,
+        size: str,
+        rotation: str,
+        quality_format: str,
+        version: ImageAPIVersion = IMAGE_API_3,
     ) -> ImageRequest:
-        """Parse an image request, with the extensions' region syntaxes bound to its identifier."""
+        """Parse an image request in `version`'s syntax, with the extensions' region syntaxes bound to its
+        identifier."""
         syntaxes = {
             p: partial(syntax.parse, identifier=identifier) for p, syntax in self.paths.syntaxes.items()
         }
-        return parse_image_request(identifier, region, size, rotation, quality_format, syntaxes)
+        return parse_image_request(
+            identifier, region, size, rotation, quality_format, syntaxes, version.parse_size
+        )
 
     def plan(
-        self, image_request: ImageRequest, source: SourceImage, limits: Limits | None = None
+        self,
+        image_request: ImageRequest,
+        source: SourceImage,
+        limits: Limits | None = None,
+        version: ImageAPIVersion = IMAGE_API_3,
     ) -> ImagePlan:
-        """Plan the request on the source within `limits` (the server's by default), a region reference
-        (`pred:`) looked up first (blocking: that may run a model)."""
-        return plan(looked_up(image_request), source.width, source.height, limits or self.settings.limits)
+        """Plan the request on the source within `limits` (the server's by default), its canonical path in
+        `version`'s syntax, a region reference (`pred:`) looked up first (blocking: that may run a model)."""
+        limits = limits or self.settings.limits
+        request = looked_up(image_request)
+        return plan(request, source.width, source.height, limits, version.canonical_size)
 
     def listed_identifiers(self) -> list[str]:
         """The folder's identifiers that are public by every name (blocking: it reads the folder)."""

@@ -10,6 +10,8 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
+from .allowed_charset import allowed_characters
+
 T = TypeVar("T")
 Task = Literal["detection", "recognition"]
 
@@ -55,7 +57,8 @@ class CropRecipe:
 class ModelManifest:
     """One model: its file and checksum, its input (`input_size`: the detector's longest side, or the
     recogniser's crop height) and its task's part: `classes` and `db` for detection; for recognition
-    `charset_key`, the ONNX metadata entry listing the characters one per line, and the `crop` recipe."""
+    `charset_key`, the ONNX metadata entry listing the characters one per line, the `crop` recipe and the
+    `allowed_charset` decoding may write (None: every character of the model)."""
 
     name: str
     version: str
@@ -68,6 +71,16 @@ class ModelManifest:
     db: DbPostprocess | None = None
     charset_key: str | None = None
     crop: CropRecipe | None = None
+    allowed_charset: frozenset[str] | None = None
+
+    @property
+    def key(self) -> str:
+        """What predictions made with this model are cached under: name and version, and a digest of the
+        allowed charset when there is one (changing it changes what the model writes)."""
+        if self.allowed_charset is None:
+            return f"{self.name}@{self.version}"
+        digest = hashlib.sha256("".join(sorted(self.allowed_charset)).encode()).hexdigest()[:12]
+        return f"{self.name}@{self.version}+charset:{digest}"
 
     def verify(self) -> Path:
         """Return the model file's path once its sha256 matches the manifest; raise `ManifestError` if not."""
@@ -120,6 +133,7 @@ def _from_dict(raw: dict[str, Any], folder: Path) -> ModelManifest:
         db=DbPostprocess(**raw["db"]) if task == "detection" else None,
         charset_key=raw["charset_key"] if task == "recognition" else None,
         crop=_crop(raw["crop"], int(raw["input_size"])) if task == "recognition" else None,
+        allowed_charset=allowed_characters(raw["allowed_charset"]) if "allowed_charset" in raw else None,
     )
     if manifest.normalisation.channel_order not in ("RGB", "BGR"):
         raise ManifestError(f"unknown channel order {manifest.normalisation.channel_order!r}")

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
+from .allowed_charset import allowed_classes
 from .manifest import ManifestError, ModelManifest, Normalisation
 
 BLANK = 0  # the CTC blank's class index
@@ -35,6 +36,10 @@ class TextRecognizer:
         self._height = manifest.crop.target_height
         self._batch_size = batch_size
         self.charset = _charset(session, manifest)
+        try:
+            self._allowed = allowed_classes(self.charset, manifest.allowed_charset)
+        except ValueError as exc:
+            raise ManifestError(f"model {manifest.name!r}: {exc}") from exc
 
     def recognize(self, crops: list[np.ndarray]) -> list[Recognition]:
         """The text of each (H, W, 3) uint8 RGB crop, in the crops' order; an empty crop reads as ''."""
@@ -55,17 +60,23 @@ class TextRecognizer:
         scaled = [scaled_to_height(crop, self._height) for crop in crops]
         tensor = batch_array(scaled, self.manifest.normalisation)
         probabilities = self._session.run(None, {self._input: tensor})[0]
-        return [self._decode(sequence) for sequence in probabilities]
+        return [greedy_decode(sequence, self.charset, self._allowed) for sequence in probabilities]
 
-    def _decode(self, probabilities: np.ndarray) -> Recognition:
-        """Greedy CTC decoding: best class per step, repeats collapsed, blanks dropped, ends stripped."""
-        best = probabilities.argmax(axis=1)
-        keep = best != BLANK
-        keep[1:] &= best[1:] != best[:-1]
-        if not keep.any():
-            return Recognition("", 0.0)
-        text = "".join(self.charset[index] for index in best[keep]).strip()
-        return Recognition(text, round(float(probabilities.max(axis=1)[keep].mean()), 4))
+
+def greedy_decode(
+    probabilities: np.ndarray, charset: Sequence[str], allowed: np.ndarray | None = None
+) -> Recognition:
+    """Greedy CTC decoding of (T, classes) scores: the best `allowed` class per step (the others' scores set
+    to -inf first, so the best allowed character wins, not a deleted one), repeats collapsed, blanks dropped,
+    ends stripped."""
+    scores = probabilities if allowed is None else np.where(allowed, probabilities, -np.inf)
+    best = scores.argmax(axis=1)
+    keep = best != BLANK
+    keep[1:] &= best[1:] != best[:-1]
+    if not keep.any():
+        return Recognition("", 0.0)
+    text = "".join(charset[index] for index in best[keep]).strip()
+    return Recognition(text, round(float(scores.max(axis=1)[keep].mean()), 4))
 
 
 def scaled_to_height(crop: np.ndarray, height: int) -> np.ndarray:

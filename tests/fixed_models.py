@@ -22,7 +22,7 @@ class Found:
 class FixedDetector:
     """Finds `polygons` (in page pixels) on any page at confidence 0.9, and counts its calls."""
 
-    manifest = SimpleNamespace(name="fixed-detector", version="1", input_size=4096)
+    manifest = SimpleNamespace(name="fixed-detector", version="1", key="fixed-detector@1", input_size=4096)
 
     def __init__(self, polygons: list[Ring]) -> None:
         self.polygons = polygons
@@ -37,7 +37,7 @@ class SameText:
     """Reads every crop as `text`; its crops are masked, not deskewed."""
 
     crop = SimpleNamespace(target_height=32, mask_polygon=True, deskew=False, background=(255, 255, 255))
-    manifest = SimpleNamespace(name="same-text", version="1", crop=crop)
+    manifest = SimpleNamespace(name="same-text", version="1", key="same-text@1", crop=crop)
 
     def recognize(self, crops: list[np.ndarray]) -> list[Any]:
         return [SimpleNamespace(text="text", confidence=0.9) for _ in crops]

@@ -11,6 +11,7 @@ and ONNX Runtime builds.
 import json
 import math
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,6 +289,65 @@ def test_region_ocr_of_paper_reads_nothing(ocr_client: TestClient) -> None:
     response = ocr_client.get(f"{PAGE}/1000,100,150,600/ocr")  # right of every line
     assert response.status_code == 200
     assert response.json()["text"] == ""
+
+
+def ink_boxes(line: PageLine) -> dict[str, str]:
+    """Boxes that hold one line and nothing else: its ink box, and a thin one (about the x-height and a few
+    pixels, cutting the ascenders and descenders)."""
+    x, y, w, h = line.box
+    return {"tight": f"{x},{y},{w},{h}", "thin": f"{x},{y + h // 4},{w},{h // 2 + 3}"}
+
+
+# Measured on lines 4 and 8: CER 0.0 on the ink box (0.24 and 0.68 line by line: the detector inside the crop
+# finds only some words), 0.049 and 0.091 on the thin box.
+@pytest.mark.parametrize(("kind", "max_cer"), [("tight", MAX_LINE_CER), ("thin", 0.15)])
+@pytest.mark.parametrize("number", [4, 8])
+def test_a_box_holding_one_line_is_read_as_the_whole_line(
+    ocr_client: TestClient, page: TextPage, number: int, kind: str, max_cer: float
+) -> None:
+    line = page.lines[number - 1]
+    text = ocr_client.get(f"{PAGE}/{ink_boxes(line)[kind]}/ocr").json()["text"]
+    assert "\n" not in text
+    assert cer(line.text, text) <= max_cer, (line.text, text)
+
+
+def test_a_region_of_several_lines_is_read_line_by_line(ocr_client: TestClient, page: TextPage) -> None:
+    first, last = page.lines[3], page.lines[6]
+    top, bottom = first.box[1] - 5, last.box[1] + last.box[3] + 5
+    region = f"{first.box[0] - 5},{top},{max(line.box[2] for line in page.lines[3:7]) + 10},{bottom - top}"
+    text = ocr_client.get(f"{PAGE}/{region}/ocr").json()["text"]
+    truth = [line.text for line in page.lines[3:7]]
+    assert len(text.split("\n")) == len(truth)
+    assert cer("\n".join(truth), text) <= MAX_LINE_CER, text
+
+
+@pytest.mark.parametrize(("lines", "detections", "crops"), [("one", 0, 1), ("detect", 1, 2), ("auto", 1, 1)])
+def test_the_client_chooses_how_lines_are_found(
+    ocr_client: TestClient,
+    page: TextPage,
+    spies: dict[str, list[tuple[int, ...]]],
+    lines: str,
+    detections: int,
+    crops: int,
+) -> None:
+    """`one` runs no detector; `detect` reads each piece the detector finds (2 on line 8's ink box, as
+    before `lines` existed); `auto` reads the one row they form."""
+    line = page.lines[7]
+    response = ocr_client.get(f"{PAGE}/{ink_boxes(line)['tight']}/ocr", params={"lines": lines})
+    assert response.status_code == 200, response.text
+    assert (len(spies["detect"]), spies["recognize"]) == (detections, [(crops,)])
+
+
+def test_an_unknown_lines_mode_is_400(ocr_client: TestClient) -> None:
+    response = ocr_client.get(f"{PAGE}/100,100,300,20/ocr?lines=two")
+    assert response.status_code == 400
+    assert "lines" in response.text
+
+
+def test_ocr_json_of_a_latin_page_holds_no_cjk_character(ocr_doc: dict[str, Any]) -> None:
+    """The recogniser's manifest allows Latin only: no CJK ideograph, CJK symbol or fullwidth form."""
+    text = "".join(item["body"]["value"] for item in ocr_doc["items"])
+    assert not re.search("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]", text)
 
 
 # --- filters ------------------------------------------------------------------------------------------------

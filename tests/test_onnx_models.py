@@ -205,6 +205,18 @@ def test_the_default_manifests_match_their_files() -> None:
     assert recognition.normalisation.channel_order == "BGR"
 
 
+def test_the_shipped_recogniser_writes_latin_only(registry: ModelRegistry) -> None:
+    """Its allowed charset: Latin letters (Latin-1 Supplement, Extended-A and B), digits, ASCII punctuation,
+    typographic quotes and dashes, § and ¬, the space; of these the "ch" dictionary lacks U+201E, U+2013,
+    ¬ and most accented letters, and its CJK and fullwidth classes are never written."""
+    allowed = load_manifest(DEFAULTS.recognition_manifest).allowed_charset
+    assert allowed is not None
+    assert set("Azéßæøœſ09&!?,;‘’“”„–—§¬ ") <= allowed  # noqa: RUF001
+    assert not set("中，：（「×÷") & allowed  # noqa: RUF001
+    writable = {c for c in registry.recognizer().charset[1:] if c in allowed}
+    assert len(writable) == 95 + 6 + 22  # ASCII, space; 4 quotes, em dash, §; 22 accented letters
+
+
 def copied_manifest(folder: Path, source: Path, **changes: object) -> Path:
     """A copy of a manifest, with `changes`, written to `folder`."""
     raw = json.loads(source.read_text()) | changes
@@ -233,11 +245,27 @@ def test_a_tampered_model_file_is_refused(tmp_path: Path) -> None:
         ({"task": "segmentation"}, "unknown task"),
         ({"crop": None}, "crop"),
         ({"normalisation": {"channel_order": "BGR", "mean": [0.5], "std": [0.5, 0.5, 0.5]}}, "three values"),
+        ({"allowed_charset": {"sets": ["latin", "cyrillic"]}}, "unknown sets"),
+        ({"allowed_charset": "latin"}, "allowed_charset must be an object"),
     ],
 )
 def test_broken_manifests_are_refused(tmp_path: Path, changes: dict[str, object], reason: str) -> None:
     with pytest.raises(ManifestError, match=reason):
         load_manifest(copied_manifest(tmp_path, DEFAULTS.recognition_manifest, **changes))
+
+
+def test_the_allowed_charset_is_part_of_the_cache_key(tmp_path: Path) -> None:
+    """Predictions cached before the charset was set (or changed) are not served after."""
+    shipped = load_manifest(DEFAULTS.recognition_manifest)
+    plain = load_manifest(copied_manifest(tmp_path, DEFAULTS.recognition_manifest, allowed_charset=None))
+    assert plain.key == f"{plain.name}@{plain.version}"
+    assert shipped.key.startswith(f"{plain.key}+charset:")
+
+
+def test_an_allowed_charset_leaving_no_character_is_refused_at_load(tmp_path: Path) -> None:
+    manifest = copied_manifest(tmp_path, DEFAULTS.recognition_manifest, allowed_charset={"characters": "ж"})
+    with pytest.raises(ManifestError, match="allowed_charset leaves none of the model's 6624 characters"):
+        ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
 
 
 def test_a_recognition_model_is_no_detector() -> None:

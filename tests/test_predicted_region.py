@@ -96,3 +96,14 @@ def test_an_unknown_prediction_is_404_naming_the_list(client: TestClient) -> Non
     response = client.get("/iiif/3/gradient/pred:r0009/max/0/default.png")
     assert response.status_code == 404
     assert "no predicted region 'r0009'; see /iiif/3/gradient/regions.json" in response.text
+
+
+def test_image_api_2_serves_and_advertises_predictions(client: TestClient) -> None:
+    response = client.get("/iiif/2/gradient/pred:r0001/full/0/default.png")
+    assert response.status_code == 200, response.text
+    assert "/iiif/2/gradient/pred:r0001/full/0/default.png>" in response.headers["link"]
+    assert response.content == client.get("/iiif/3/gradient/pred:r0001/max/0/default.png").content
+    (service,) = client.get("/iiif/2/gradient/info.json").json()["service"]
+    assert service["@type"] == "PredictedRegionService"
+    assert service["regions"] == "http://testserver/iiif/2/gradient/regions.json"
+    assert client.get("/iiif/3/gradient/info.json").json()["service"][0]["id"].endswith("#predicted-region")

@@ -155,7 +155,7 @@ def test_the_server_reads_a_region_with_the_trained_model(trained: Path) -> None
     page = pyvips.Image.new_from_file(str(trained / SYNTHETIC_PAGES / line.identifier)).numpy()[..., :3]
     registry = ModelRegistry(OnnxSettings(recognition_manifest=manifest))
     crop = np.ascontiguousarray(page[y : y + height, x : x + width])
-    text, confidence = read_crop(registry, crop, OCRSettings().min_confidence)
+    text, confidence = read_crop(registry, crop, OCRSettings().min_confidence, "auto")
     assert answer["text"] and answer["text"] == text
     assert answer["confidence"] == pytest.approx(confidence, abs=1e-3)
     assert jiwer.cer(normalise_text(line.text), answer["text"]) <= MAX_REGION_CER
