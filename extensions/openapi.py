@@ -1,5 +1,6 @@
-"""`GET /openapi.json`: an OpenAPI 3.1 document of the endpoints beside the IIIF Image API (batch masks, OCR
-sidecars, jobs, the viewer's manifest, metrics and health checks).
+"""`GET /openapi.json`: an OpenAPI 3.1 document of the server's endpoints: the IIIF Image API in both versions
+(3.0 at `/iiif/3`, 2.1 at `/iiif/2`; their full syntax is the IIIF specifications'), batch masks, OCR
+sidecars, jobs, the viewer's manifests, metrics and health checks.
 
 Written by hand, as data: the routes are plain Starlette handlers with no typed signatures to generate it
 from. Each path names what must be loaded for it to exist (an extension, or a route), and the served
@@ -14,10 +15,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from iiif_server.extension import Extension
+from iiif_server.formats import MEDIA_TYPES
 from iiif_server.route_label import OTHER, LabelledRoute
 from iiif_server.services import Services
 
 from .annotations.iiif import MEDIA_TYPE as JSONLD
+from .presentation_v2 import MEDIA_TYPE_V2
 
 ERROR = {
     "description": "refused: a short plain-text reason",
@@ -66,6 +69,13 @@ LINES = {
     ),
     "schema": {"type": "string", "enum": ["one", "auto", "detect"], "default": "auto"},
 }
+GRANULARITY = {
+    "name": "granularity",
+    "in": "query",
+    "required": False,
+    "description": "`line`: the text lines; `block`: the typed blocks (paragraph, title, caption, figure, …)",
+    "schema": {"type": "string", "enum": ["line", "block"], "default": "line"},
+}
 ANNOTATION_PAGE = {
     "type": "object",
     "required": ["@context", "id", "type", "items"],
@@ -79,12 +89,14 @@ ANNOTATION_PAGE = {
 XML = {"content": {"application/xml": {"schema": {"type": "string"}}}}
 
 
-def _sidecar(summary: str, media_type: str, schema: dict[str, Any]) -> dict[str, Any]:
+def _sidecar(
+    summary: str, media_type: str, schema: dict[str, Any], *parameters: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "get": {
             "tags": ["ocr"],
             "summary": summary,
-            "parameters": [IDENTIFIER, *FILTERS],
+            "parameters": [IDENTIFIER, *FILTERS, *parameters],
             "responses": {
                 "200": {"description": summary, "content": {media_type: {"schema": schema}}},
                 **_errors(400, 404, 413, 501, 502, 503, 504),
@@ -175,8 +187,69 @@ JOB_REQUEST = {
 }
 JOB_ID = _path_param("job_id", "the job's id", "0" * 32)
 
+
+def _image_api(version: str, info_context: str, full_size: str) -> dict[str, dict[str, Any]]:
+    """The info.json and image request paths of one Image API version (`3.0` or `2.1`)."""
+    info = {
+        "get": {
+            "tags": ["image"],
+            "summary": f"the Image API {version} information document of an image",
+            "parameters": [IDENTIFIER],
+            "responses": {
+                "200": {
+                    "description": "info.json (JSON-LD when asked for by Accept)",
+                    "content": {
+                        "application/json": {"schema": {"type": "object"}},
+                        f'application/ld+json;profile="{info_context}"': {"schema": {"type": "object"}},
+                    },
+                },
+                **_errors(400, 401, 403, 404, 413, 501),
+            },
+        }
+    }
+    image = {
+        "get": {
+            "tags": ["image"],
+            "summary": f"an image request of the Image API {version}, `poly:` and `pred:` regions included",
+            "parameters": [
+                IDENTIFIER,
+                _path_param(
+                    "region", "full, square, x,y,w,h, pct:x,y,w,h, poly:x1,y1,... or pred:id", "full"
+                ),
+                _path_param("size", f"{full_size}, w,, ,h, pct:n, w,h or !w,h", full_size),
+                _path_param("rotation", "degrees clockwise, `!` to mirror first", "0"),
+                _path_param(
+                    "quality", "the quality", "default", {"enum": ["default", "color", "gray", "bitonal"]}
+                ),
+                _path_param("format", "the format", "jpg", {"enum": list(MEDIA_TYPES)}),
+            ],
+            "responses": {
+                "200": {
+                    "description": "the image",
+                    "content": {media_type: {} for media_type in MEDIA_TYPES.values()},
+                },
+                "304": {"description": "not modified (If-None-Match, If-Modified-Since)"},
+                **_errors(400, 401, 403, 404, 413, 501, 502, 503),
+            },
+        }
+    }
+    prefix = f"/iiif/{version[0]}/{{identifier}}"
+    return {
+        f"{prefix}/info.json": info,
+        f"{prefix}/{{region}}/{{size}}/{{rotation}}/{{quality}}.{{format}}": image,
+    }
+
+
 # Each path, and what must be loaded for this server to have it: ("extension", name) or ("route", path).
 PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
+    **{
+        path: (("route", "/iiif/3/{rest:path}"), item)
+        for path, item in _image_api("3.0", "http://iiif.io/api/image/3/context.json", "max").items()
+    },
+    **{
+        path: (("route", "/iiif/2/{rest:path}"), item)
+        for path, item in _image_api("2.1", "http://iiif.io/api/image/2/context.json", "full").items()
+    },
     "/mask/batch": (
         ("extension", "masking"),
         {
@@ -199,11 +272,20 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
     ),
     "/iiif/3/{identifier}/regions.json": (
         ("extension", "ocr"),
-        _sidecar("Stage 1: the predicted text lines as a IIIF AnnotationPage", JSONLD, ANNOTATION_PAGE),
+        _sidecar(
+            "Stage 1: the predicted text lines or typed blocks as a IIIF AnnotationPage",
+            JSONLD,
+            ANNOTATION_PAGE,
+            GRANULARITY,
+        ),
     ),
     "/iiif/3/{identifier}/ocr.json": (
         ("extension", "ocr"),
-        _sidecar("Stage 2: the text of every line as a IIIF AnnotationPage", JSONLD, ANNOTATION_PAGE),
+        _sidecar(
+            "Stage 2: the text of every text block and line, in reading order, as a IIIF AnnotationPage",
+            JSONLD,
+            ANNOTATION_PAGE,
+        ),
     ),
     "/iiif/3/{identifier}/ocr.alto.xml": (
         ("extension", "ocr"),
@@ -330,6 +412,23 @@ PATHS: dict[str, tuple[tuple[str, str], dict[str, Any]]] = {
             }
         },
     ),
+    "/iiif/presentation/2/{identifier}/manifest.json": (
+        ("extension", "viewer"),
+        {
+            "get": {
+                "tags": ["viewer"],
+                "summary": "a IIIF Presentation 2.1 manifest, its image served by the Image API 2.1",
+                "parameters": [IDENTIFIER],
+                "responses": {
+                    "200": {
+                        "description": "the manifest",
+                        "content": {MEDIA_TYPE_V2: {"schema": {"type": "object"}}},
+                    },
+                    **_errors(400, 404, 413, 501),
+                },
+            }
+        },
+    ),
     "/metrics/cache": (
         ("route", "/metrics/cache"),
         {
@@ -392,8 +491,9 @@ def openapi_document(extensions: set[str], routes: set[str], server_url: str | N
         "info": {
             "title": "IIIF mask server: extensions",
             "version": "1",
-            "description": "The endpoints beside the IIIF Image API 3.0 (`/iiif/3/{identifier}/...`, "
-            "specified at https://iiif.io/api/image/3.0/). Refusals are plain text with the status code.",
+            "description": "The IIIF Image API 3.0 (`/iiif/3/`, https://iiif.io/api/image/3.0/) and 2.1 "
+            "(`/iiif/2/`, https://iiif.io/api/image/2.1/) and the endpoints beside them. Refusals are plain "
+            "text with the status code.",
         },
         "paths": paths,
     }

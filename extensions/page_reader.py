@@ -19,7 +19,8 @@ from iiif_server.sources import LevelOpener, SourceImage
 from .annotations.model import AnnotatedRegion
 from .line_crops import LineCrop
 from .ocr_settings import OCRSettings
-from .page_reading import detect_lines, detection_plan, kept, planned_pixels, read_crop, read_lines
+from .page_reading import detect_structure, detection_plan, kept, planned_pixels, read_crop, read_lines
+from .page_structure import LINE, lines_of, with_text
 from .polygon_geometry import bounds, pixel_box
 from .prediction_cache import PredictionCache, PredictionKey, prediction_key
 from .region_lines import LineMode
@@ -68,46 +69,59 @@ class PageReader:
             await run_in_threadpool(self.cache.put, key, found)
         return found
 
-    async def lines(self, page: Page) -> list[AnnotatedRegion]:
-        """Stage 1, unfiltered: every line polygon in full-image pixels, with its id and confidence."""
-        detector = self.registry.detector()
+    def _stage1_models(self) -> tuple[Any, Any]:
+        """The line detector and the layout model (None when there is none)."""
+        return self.registry.detector(), getattr(self.registry, "layout", lambda: None)()
+
+    async def structure(self, page: Page) -> list[AnnotatedRegion]:
+        """Stage 1, unfiltered: the page's blocks and lines (`page_structure`) in full-image pixels, with
+        their ids, types and confidences."""
+        detector, layout = self._stage1_models()
 
         async def detect() -> list[AnnotatedRegion]:
             image_plan = detection_plan(page.image, self.settings.detection_side)
             opener = await page.pixels(image_plan)
-            return await run_in_threadpool(detect_lines, detector, page.image, opener, image_plan)
+            return await run_in_threadpool(detect_structure, detector, layout, page.image, opener, image_plan)
 
-        return await self._cached(prediction_key("regions", page.image, detector.manifest), detect)
+        models = [model.manifest for model in (detector, layout) if model is not None]
+        return await self._cached(prediction_key("structure", page.image, *models), detect)
 
     async def regions(
         self, page: Page, min_confidence: float | None = None, min_area: float | None = None
     ) -> list[AnnotatedRegion]:
-        """Stage 1: the lines at or above the filters (the settings' defaults for those not given)."""
-        return kept(await self.lines(page), *self.filters(min_confidence, min_area), page.image)
+        """Stage 1: the lines at or above the filters (the settings' defaults for those not given) and the
+        blocks holding them."""
+        return kept(await self.structure(page), *self.filters(min_confidence, min_area), page.image)
 
     async def read_page(
         self, page: Page, min_confidence: float | None = None, min_area: float | None = None
     ) -> list[AnnotatedRegion]:
-        """Stage 2 on every line: the filtered lines with their `text` and the text's confidence."""
-        lines = await self.lines(page)
-        models = (self.registry.detector().manifest, self.registry.recognizer().manifest)
+        """Stage 2 on every line: the filtered structure, lines with their `text` and the text's confidence,
+        text blocks with their lines' texts."""
+        structure = await self.structure(page)
+        stage1 = [model.manifest for model in self._stage1_models() if model is not None]
+        models = (*stage1, self.registry.recognizer().manifest)
         read = await self._cached(
-            prediction_key("text", page.image, *models), lambda: self._read(page, lines)
+            prediction_key("structure-text", page.image, *models),
+            lambda: self._read(page, lines_of(structure)),
         )
-        keep = {r.id for r in kept(lines, *self.filters(min_confidence, min_area), page.image)}
-        return [r for r in read if r.id in keep]
+        return with_text(kept(structure, *self.filters(min_confidence, min_area), page.image), read)
 
     async def region(self, page: Page, region_id: str) -> AnnotatedRegion:
-        """One predicted line by id (unfiltered); 404 naming the list URL when there is none."""
-        for region in await self.lines(page):
+        """One predicted line or block by id (unfiltered); 404 naming the list URL when there is none."""
+        for region in await self.structure(page):
             if region.id == region_id:
                 return region
         listing = f"/iiif/3/{page.identifier}/regions.json"
         raise IIIFError(404, f"no predicted region {region_id!r}; see {listing}", "region")
 
     async def read_line(self, page: Page, region_id: str) -> tuple[str, float]:
-        """The text of one predicted line, read as Stage 2 reads it."""
-        (read,) = await self._read(page, [await self.region(page, region_id)])
+        """The text of one predicted line, read as Stage 2 reads it; a block's is its lines' texts."""
+        region = await self.region(page, region_id)
+        if region.region_type != LINE:
+            (block,) = [found for found in await self.read_page(page, 0.0, 0.0) if found.id == region_id]
+            return block.text or "", block.confidence or 0.0
+        (read,) = await self._read(page, [region])
         return read.text or "", read.confidence or 0.0
 
     async def read_region(self, page: Page, image_plan: ImagePlan, lines: LineMode) -> tuple[str, float]:

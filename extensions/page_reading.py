@@ -1,5 +1,5 @@
-"""Stage 1 and Stage 2 on pixels at hand (blocking: libvips and ONNX Runtime): a page's lines with stable ids,
-each line's text from its crop, and the text of any region's crop."""
+"""Stage 1 and Stage 2 on pixels at hand (blocking: libvips and ONNX Runtime): a page's structure (blocks and
+lines with stable ids), each line's text from its crop, and the text of any region's crop."""
 
 from dataclasses import replace
 from typing import Any
@@ -19,17 +19,13 @@ from iiif_server.sources import LevelOpener, SourceImage
 
 from .annotations.model import AnnotatedRegion
 from .line_crops import LineCrop, cut_line, to_array
+from .page_structure import filtered, page_structure
 from .page_tiling import detect_tiled
 from .polygon_geometry import masked_area
 from .region_lines import LineMode, boxes_to_read
 
 LinePixels = tuple[LineCrop, ImagePlan, LevelOpener]
 """A line to read: how to cut it, the pixels its cut reads, and where they come from."""
-
-
-def region_ids(count: int) -> list[str]:
-    """`r0001`, `r0002`, ...: stable for a given image and model, in the detector's reading order."""
-    return [f"r{index:04d}" for index in range(1, count + 1)]
 
 
 def detection_plan(source: SourceImage, side: int) -> ImagePlan:
@@ -50,24 +46,18 @@ def planned_pixels(source: SourceImage, opener: LevelOpener, image_plan: ImagePl
         return to_array(image)
 
 
-def detect_lines(
-    detector: Any, source: SourceImage, opener: LevelOpener, image_plan: ImagePlan
+def detect_structure(
+    detector: Any, layout: Any, source: SourceImage, opener: LevelOpener, image_plan: ImagePlan
 ) -> list[AnnotatedRegion]:
-    """Stage 1 on the planned page (`detection_plan`): every line in full-image pixels, with its id and
-    confidence, in reading order."""
-    detected = detect_tiled(
-        detector, planned_pixels(source, opener, image_plan), detector.manifest.input_size
-    )
+    """Stage 1 on the planned page (`detection_plan`): the page structure in full-image pixels, blocks typed
+    by the layout model (none: untyped) each followed by its whole lines, ids in reading order."""
+    page = planned_pixels(source, opener, image_plan)
+    detected = detect_tiled(detector, page, detector.manifest.input_size)
+    boxes = layout.detect(page) if layout is not None else []
     sx, sy = source.width / image_plan.width, source.height / image_plan.height
-    return [
-        AnnotatedRegion(
-            id=region_id,
-            polygon=tuple((x * sx, y * sy) for x, y in d.polygon),
-            region_type=d.region_type,
-            confidence=round(float(d.confidence), 4),
-        )
-        for region_id, d in zip(region_ids(len(detected)), detected, strict=True)
-    ]
+    pieces = [replace(d, polygon=tuple((x * sx, y * sy) for x, y in d.polygon)) for d in detected]
+    scaled = [replace(b, box=(b.box[0] * sx, b.box[1] * sy, b.box[2] * sx, b.box[3] * sy)) for b in boxes]
+    return page_structure(pieces, scaled)
 
 
 def read_lines(
@@ -97,15 +87,17 @@ def read_crop(registry: Any, crop: np.ndarray, min_confidence: float, lines: Lin
 
 
 def kept(
-    regions: list[AnnotatedRegion], min_confidence: float, min_area: float, source: SourceImage
+    structure: list[AnnotatedRegion], min_confidence: float, min_area: float, source: SourceImage
 ) -> list[AnnotatedRegion]:
-    """The regions at or above both filters (`min_area` in square pixels of the polygon inside the image)."""
-    return [
-        r
-        for r in regions
-        if (r.confidence or 0) >= min_confidence
-        and masked_area([r.polygon], source.width, source.height) >= min_area
-    ]
+    """The lines at or above both filters (`min_area` in square pixels of the polygon inside the image) and
+    the blocks holding them; a non-text block stays when it passes the filters itself."""
+    return filtered(
+        structure,
+        lambda r: (
+            (r.confidence or 0) >= min_confidence
+            and masked_area([r.polygon], source.width, source.height) >= min_area
+        ),
+    )
 
 
 def _pixel_bounds(polygon: tuple[tuple[float, float], ...], crop: np.ndarray) -> tuple[int, int, int, int]:

@@ -32,7 +32,7 @@ def detect_tiled(detector: Any, page: np.ndarray, tile: int) -> list[Any]:
         for found in detector.detect(window, min_confidence=0.0, min_area=0.0):
             moved = tuple((x + left, y + top) for x, y in found.polygon)
             pieces.append((number, replace(found, polygon=moved)))
-    lines = [_joined(group) for group in _same_lines(pieces)]
+    lines = [joined(group) for group in _same_lines(pieces)]
     return reading_order(lines, lambda found: bounds(found.polygon))
 
 
@@ -76,7 +76,7 @@ def _same_lines(pieces: Sequence[tuple[int, Any]]) -> list[list[Any]]:
     return list(groups.values())
 
 
-def _joined(group: list[Any]) -> Any:
+def joined(group: list[Any]) -> Any:
     """One region from the pieces of a line: their union (its hull if they do not touch), the confidence
     their area-weighted mean."""
     if len(group) == 1:

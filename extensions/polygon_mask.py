@@ -1,7 +1,8 @@
 """Rasterise a polygon at the output scale: a pixel is inside when its centre is inside (even-odd rule)."""
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyvips
@@ -10,6 +11,8 @@ from shapely.geometry.base import BaseGeometry
 from iiif_server.byte_cache import ByteBoundedCache
 from iiif_server.region import Box
 
+from .polygon_geometry import clipped
+
 MaskKey = tuple[bytes, Box, int, int]
 # Masks by polygon digest, box and output size; one byte per pixel (IIIF_MASK_CACHE_MB, set at start-up).
 MASK_RASTERS: ByteBoundedCache[MaskKey, pyvips.Image] = ByteBoundedCache(
@@ -17,7 +20,7 @@ MASK_RASTERS: ByteBoundedCache[MaskKey, pyvips.Image] = ByteBoundedCache(
 )
 
 
-def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
+def geometry_rings(geometry: BaseGeometry) -> list[np.ndarray]:
     """Every exterior and interior ring of a (multi)polygon as an (n, 2) array."""
     polygons = getattr(geometry, "geoms", [geometry])
     rings = []
@@ -29,14 +32,15 @@ def _rings(geometry: BaseGeometry) -> list[np.ndarray]:
     return rings
 
 
-def rasterize_mask(geometry: BaseGeometry, box: Box, out_width: int, out_height: int) -> np.ndarray:
-    """A uint8 (height, width) array, 255 where the output pixel's centre (in image space) is inside.
+def rasterize_mask(rings: Sequence[np.ndarray], box: Box, out_width: int, out_height: int) -> np.ndarray:
+    """A uint8 (height, width) array, 255 where the output pixel's centre (in image space) is inside the rings
+    ((n, 2) arrays, closed or not) by the even-odd rule.
 
     Scanline fill in time and memory proportional to the edge crossings plus the output's pixels (an
     edge-by-row table would be rows x edges: gigabytes for a many-vertex polygon on a whole page).
     """
     scale_x, scale_y = box.width / out_width, box.height / out_height
-    edges = np.concatenate([np.stack([ring[:-1], ring[1:]], axis=1) for ring in _rings(geometry)])
+    edges = np.concatenate([np.stack([ring, np.roll(ring, -1, axis=0)], axis=1) for ring in rings])
     (x0, y0), (x1, y1) = edges[:, 0].T, edges[:, 1].T
     centres_y = box.y + (np.arange(out_height) + 0.5) * scale_y
     low, high = np.minimum(y0, y1), np.maximum(y0, y1)
@@ -66,16 +70,35 @@ def rasterize_mask(geometry: BaseGeometry, box: Box, out_width: int, out_height:
 
 @dataclass(frozen=True)
 class PolygonMask:
-    """The core's RegionMask for a shapely (multi)polygon in full-image pixels."""
+    """The core's RegionMask: rings in full-image pixels whose even-odd inside is the mask (a simple ring as
+    given, or a repaired geometry's rings), and the area of the mask inside the image (the `min_area`
+    measure)."""
 
-    geometry: BaseGeometry
+    rings: tuple[np.ndarray, ...] = field(compare=False)
+    area: float
+    digest: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        parts = (len(ring).to_bytes(4, "little") + ring.astype(float).tobytes() for ring in self.rings)
+        digest = hashlib.blake2b(b"".join(parts)).digest()
+        object.__setattr__(self, "digest", digest)
+
+    @classmethod
+    def of_geometry(cls, geometry: BaseGeometry, width: int, height: int) -> "PolygonMask":
+        """The mask of a repaired (multi)polygon on a `width` x `height` image."""
+        return cls(tuple(geometry_rings(geometry)), float(clipped(geometry, width, height).area))
+
+    @property
+    def vertices(self) -> int:
+        """The corners of all rings."""
+        return sum(len(ring) for ring in self.rings)
 
     def rasterize(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
         """The mask as a one-band uchar pyvips image of the output size: one image per repeated mask while it
         is kept, so libvips' operation cache serves repeats as it does for rectangles."""
-        key = (hashlib.blake2b(self.geometry.wkb).digest(), box, out_width, out_height)
+        key = (self.digest, box, out_width, out_height)
         return MASK_RASTERS.get_or_make(key, lambda: self._image(box, out_width, out_height))
 
     def _image(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
-        mask = rasterize_mask(self.geometry, box, out_width, out_height)
+        mask = rasterize_mask(self.rings, box, out_width, out_height)
         return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy

@@ -4,7 +4,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from iiif_server.byte_cache import ByteBoundedCache
@@ -12,7 +11,7 @@ from iiif_server.errors import IIIFError, bad_request
 from iiif_server.numbers import bounded_number, format_decimal
 from iiif_server.region import Box, ResolvedRegion
 
-from .polygon_geometry import Ring, clipped, pixel_box, repaired
+from .polygon_geometry import Ring, bounds, clipped, pixel_box, repaired, ring_area, simple_ring_inside
 from .polygon_mask import PolygonMask
 
 # ASCII only, like the core: `\d` alone would also accept digits such as "٣" (and float() reads them).
@@ -25,7 +24,7 @@ VERTEX_BYTES = 128
 def _resolved_bytes(resolved: ResolvedRegion) -> int:
     """An estimate of a cached resolution's memory: its key's rings, the geometry and the canonical text."""
     assert isinstance(resolved.mask, PolygonMask)
-    return VERTEX_BYTES * int(shapely.get_num_coordinates(resolved.mask.geometry)) + len(resolved.canonical)
+    return VERTEX_BYTES * resolved.mask.vertices + len(resolved.canonical)
 
 
 ResolvedKey = tuple["PolygonRegion", int, int]
@@ -82,12 +81,19 @@ class PolygonRegion:
 
 
 def _resolved(region: PolygonRegion, width: int, height: int) -> ResolvedRegion:
+    """The box and mask of the rings: a simple ring inside the image as it is (no shapely on this, the
+    common path), anything else repaired and clipped (`_mask_geometry`, `_box_inside`)."""
     rings = region.pixel_rings(width, height)
-    geometry = _mask_geometry(rings)
     canonical = "poly:" + ";".join(
         ",".join(f"{format_decimal(x)},{format_decimal(y)}" for x, y in r) for r in rings
     )
-    return ResolvedRegion(_box_inside(geometry, width, height), canonical, PolygonMask(geometry))
+    simple = simple_ring_inside(rings, width, height)
+    if simple is not None:
+        mask = PolygonMask((simple,), ring_area(simple))
+        return ResolvedRegion(Box(*pixel_box(bounds(simple.tolist()))), canonical, mask)
+    geometry = _mask_geometry(rings)
+    box = _box_inside(geometry, width, height)
+    return ResolvedRegion(box, canonical, PolygonMask.of_geometry(geometry, width, height))
 
 
 def polygon_parser(max_vertices: int):

@@ -19,7 +19,6 @@ from iiif_server.settings import Limits
 from iiif_server.size import Size
 from iiif_server.sources import LevelOpener, SourceImage
 
-from .polygon_geometry import clipped
 from .polygon_mask import PolygonMask
 from .polygon_region import PolygonRegion
 
@@ -91,7 +90,7 @@ def extract_region(
         return Extracted({**metadata, "status": "error", "error": f"libvips: {reason}"}, None)
     mask = image_plan.region.mask
     assert isinstance(mask, PolygonMask)
-    area = clipped(mask.geometry, source.width, source.height).area  # the min_area measure (masked_area)
+    area = mask.area  # the min_area measure (masked_area)
     box = image_plan.region.box
     metadata.update(
         status="ok",

@@ -26,6 +26,7 @@ from iiif_server.services import Services
 
 from .annotations import iiif
 from .presentation import PRESENTATION_PREFIX, manifest, manifest_id
+from .presentation_v2 import MEDIA_TYPE_V2, VERSION_SEGMENT, manifest_v2, manifest_v2_id
 
 VIEWER_FOLDER = Path(__file__).resolve().parent.parent / "viewer"
 MIRADOR_BUNDLE = Path("node_modules/mirador/dist/mirador.min.js")
@@ -146,15 +147,20 @@ class ViewerPages:
         return self.templates["panel"].substitute(fields), 200
 
     async def manifest(self, request: Request) -> Response:
-        """`/iiif/presentation/{identifier}/manifest.json`: one canvas showing the image, OCR attached."""
+        """`/iiif/presentation/{identifier}/manifest.json`: one canvas showing the image, OCR attached;
+        `/iiif/presentation/2/{identifier}/manifest.json` the same in Presentation 2.1."""
         segments = path_segments(request.scope, PRESENTATION_PREFIX)
+        v2 = len(segments) == 3 and segments[0] == VERSION_SEGMENT
+        if v2:
+            segments = segments[1:]
         if len(segments) != 2 or segments[1] != "manifest.json":
-            raise IIIFError(404, "expected /iiif/presentation/{identifier}/manifest.json")
+            raise IIIFError(404, "expected /iiif/presentation/[2/]{identifier}/manifest.json")
         services = self.services
         source = await services.describe_for(request, segments[0])
         with_ocr = "ocr.json" in services.sidecar_names
-        document = manifest(services.base_url(request), segments[0], source.width, source.height, with_ocr)
-        return JSONResponse(document, media_type=iiif.MEDIA_TYPE)
+        build, media_type = (manifest_v2, MEDIA_TYPE_V2) if v2 else (manifest, iiif.MEDIA_TYPE)
+        document = build(services.base_url(request), segments[0], source.width, source.height, with_ocr)
+        return JSONResponse(document, media_type=media_type)
 
 
 def viewer_links(base_url: str, identifier: str) -> list[tuple[str, str]]:
@@ -162,6 +168,7 @@ def viewer_links(base_url: str, identifier: str) -> list[tuple[str, str]]:
     return [
         ("viewer", f"{base_url}/viewer/{quote(identifier, safe='')}"),
         ("manifest", manifest_id(base_url, identifier)),
+        ("manifest 2.1", manifest_v2_id(base_url, identifier)),
     ]
 
 

@@ -1,6 +1,7 @@
 """The Starlette application: IIIF routes, the one error handler, CORS, and start-up wiring."""
 
 import json
+import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import ExitStack, asynccontextmanager
 from functools import partial
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from . import jpeg2000
 from .access import AccessControl
 from .api_versions import IMAGE_API_2, IMAGE_API_3, ImageAPIVersion
 from .backpressure import BackPressure
@@ -27,6 +29,7 @@ from .health import healthz, readyz
 from .http_cache import is_not_modified, make_etag, validator_headers
 from .image_index import ImageIndex
 from .image_request import ImageRequest
+from .info_answers import InfoAnswers, InfoShortPath
 from .metrics import metrics_endpoint
 from .pipeline import render
 from .pixel_errors import reading_pixels
@@ -38,6 +41,7 @@ from .route_table import IIIF_PREFIX, IIIFAnswer, RouteTable, path_segments
 from .services import Services
 from .settings import Limits, Settings
 from .sources import LevelOpener, SourceImage
+from .stored_tiles import StoredTiles
 from .unhandled_errors import UnhandledErrors
 
 PREFIX = IIIF_PREFIX
@@ -54,7 +58,10 @@ class IIIFImageAPI:
         self.access = services.access
         # Per-app constants of the validators: the settings' repr is long, so it is made once.
         self.settings_salt = str(self.settings)
-        self.encode_salt = str(services.encode_options)
+        # Stored tiles sent as they are have other bytes than the same tiles encoded again: part of the ETag.
+        passthrough = self.settings.tile_passthrough
+        self.encode_salt = f"{services.encode_options} passthrough={passthrough}"
+        self.stored_tiles = StoredTiles(self.settings.source_cache_size, self.settings.decoded_tiles_mb << 20)
         # info.json bodies by service id and source (its path and mtime): building and dumping is per image. A
         # body holds its service id (the key's long part) at least once: twice its length bounds the entry.
         self.info_bodies: ByteBoundedCache[tuple[str, SourceImage, Limits], str] = ByteBoundedCache(
@@ -62,6 +69,14 @@ class IIIFImageAPI:
         )
         self.rendered = RenderedImages(
             self.settings.render_cache_mb << 20, self.settings.render_cache_item_kb << 10
+        )
+        # info.json answers sent again before the middlewares; not when names may be private (each request is
+        # then checked).
+        prefixes = (IMAGE_API_3.prefix, IMAGE_API_2.prefix)
+        self.info_answers = (
+            None
+            if self.access.policy.enabled
+            else InfoAnswers(prefixes, self.settings.max_url_length, INFO_CACHE_BYTES)
         )
 
     async def dispatch(self, request: Request, version: ImageAPIVersion = IMAGE_API_3) -> Response:
@@ -118,10 +133,21 @@ class IIIFImageAPI:
         if body is None:
             extensions = self.services.extensions
             services = [s for e in extensions if e.info_services for s in e.info_services(service_id)]
-            info = version.build_info(service_id, source, limits, self.settings.tile_size, services)
+            # A JPEG-tiled TIFF offers its own grid (its whole tiles are sent as stored), others the setting.
+            stored = await run_in_threadpool(self.stored_tiles.tile_side, source)
+            tile_size = stored or self.settings.tile_size
+            info = version.build_info(service_id, source, limits, tile_size, services)
             body = json.dumps(info, indent=2)
             self.info_bodies.put((service_id, source, limits), body)
-        return Response(body, media_type=media_type, headers=headers)
+        response = Response(body, media_type=media_type, headers=headers)
+        if self.info_answers is not None and not self.sources.is_remote(identifier):
+            not_modified = Response(status_code=304, headers=headers).raw_headers
+            kept = self.info_answers.made_now(
+                str(source.path), source.mtime, etag, response.raw_headers, not_modified, response.body
+            )
+            if kept is not None:
+                self.info_answers.keep(request.scope, kept)
+        return response
 
     async def image(self, request: Request, segments: list[str], version: ImageAPIVersion) -> Response:
         """An image request: parse, describe once, plan, check validators, then render off the event loop."""
@@ -182,7 +208,12 @@ class IIIFImageAPI:
             return 304, None, None, headers
         body = self.rendered.get(headers["ETag"])
         if body is None:
-            body = self.render(source, folder, image_plan, background)
+            quality = self.services.encode_options.jpeg_quality
+            passthrough = self.settings.tile_passthrough
+            body = self.stored_tiles.read(source, image_plan, quality) if passthrough else None
+            if body is None:
+                opener = self.sources.local.opener(source, image_plan)
+                body = self.render(source, opener, image_plan, background)
             self.rendered.put(headers["ETag"], body)
         return 200, body, MEDIA_TYPES[image_plan.format], headers
 
@@ -214,6 +245,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
     """Build the application on its settings (read once at start: `ServerSettings.from_env`)."""
     if settings.pixel_threads > 0:
         pyvips.concurrency_set(settings.pixel_threads)
+    jpeg2000.set_decode_threads(settings.pixel_threads or os.cpu_count() or 1)
     pyvips.cache_set_max_mem(settings.vips_cache_mb << 20)
     pyvips.cache_set_max(settings.vips_cache_operations)
     services = Services(settings, extensions)
@@ -253,8 +285,8 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
     app = Starlette(routes=table.routes, exception_handlers=errors, lifespan=lifespan)
     app.state.iiif = api  # for tests and debugging only: handlers are given what they use
     app.state.routes = table  # the same
-    # Innermost first: limits and time, body sizes, access rules, the 500 of last resort, CORS, and
-    # outermost the request id and log line.
+    # Innermost first: limits and time, body sizes, access rules, the 500 of last resort, kept info.json
+    # answers, CORS, and outermost the request id and log line.
     service = settings.service
     app.add_middleware(
         BackPressure, routes=table, max_in_flight=service.max_in_flight, timeout=service.request_timeout
@@ -266,6 +298,8 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
         AccessControl, routes=table, settings=service, trust_forwarded=settings.trust_forwarded_headers
     )
     app.add_middleware(UnhandledErrors)
+    if api.info_answers is not None:
+        app.add_middleware(InfoShortPath, answers=api.info_answers)
     app.add_middleware(AllowAnyOrigin)
     app.add_middleware(RequestLog, routes=table)
     return app

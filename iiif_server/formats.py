@@ -58,7 +58,9 @@ def encode(
     if fmt == "jpg":
         return image.jpegsave_buffer(Q=options.jpeg_quality, keep="none")
     if fmt == "png":
-        return image.pngsave_buffer(compression=4, keep="none")
+        # Level 3, no row filter: 10 % faster than level 4 on RGB lines of a scan and 18 % on masked RGBA
+        # ones, for 3-4 % more bytes (benchmarks/masks_vs_rects); still lossless.
+        return image.pngsave_buffer(compression=3, filter="none", keep="none")
     if fmt == "webp":
         return image.webpsave_buffer(Q=options.webp_quality, effort=2, keep="none")
     if fmt == "tif":

@@ -1,10 +1,9 @@
 """HTTP validators: ETag and Last-Modified for a response, and the 304 decision."""
 
 import hashlib
+from collections.abc import Mapping
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
-
-from starlette.datastructures import Headers
 
 
 def make_etag(*parts: object) -> str:
@@ -24,8 +23,9 @@ def _http_date(seconds: int) -> str:
     return formatdate(seconds, usegmt=True)
 
 
-def is_not_modified(headers: Headers, etag: str, mtime: float) -> bool:
-    """True when the client's copy is current (`If-None-Match` wins over `If-Modified-Since`)."""
+def is_not_modified(headers: Mapping[str, str], etag: str, mtime: float) -> bool:
+    """True when the client's copy is current (`If-None-Match` wins over `If-Modified-Since`); `headers` by
+    lower-case name (Starlette's `Headers` or a plain dict)."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}

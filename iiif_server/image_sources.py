@@ -6,9 +6,10 @@ from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 
+from .jp2_window import Jp2Window
 from .plan import ImagePlan
 from .remote_source import RemoteImage, RemoteSource
-from .sources import FolderSource, LevelOpener, SourceImage
+from .sources import FolderSource, Jp2Image, LevelOpener, SourceImage
 
 
 class PageSource(Protocol):
@@ -35,7 +36,16 @@ class FolderPages:
 
     async def pixels(self, source: SourceImage, image_plan: ImagePlan) -> LevelOpener:
         """The folder's cached level handles: the file is read as the pipeline needs it."""
-        return self.folder
+        return self.opener(source, image_plan)
+
+    def opener(
+        self, source: SourceImage, image_plan: ImagePlan, levels: LevelOpener | None = None
+    ) -> LevelOpener:
+        """A JPEG 2000's planned window, decoded when opened; for other files `levels` (by default the
+        folder's cached handles)."""
+        if isinstance(source, Jp2Image):
+            return Jp2Window(source, image_plan.region.box)
+        return levels or self.folder
 
 
 class ImageSources:

@@ -53,8 +53,10 @@ def scale_factors(source: SourceImage, tile_size: int) -> list[int]:
 
 
 def tiles(source: SourceImage, tile_size: int) -> list[dict[str, Any]]:
-    """The one tile size, square, with its scale factors."""
-    return [{"width": tile_size, "height": tile_size, "scaleFactors": scale_factors(source, tile_size)}]
+    """The one tile size with its scale factors: the file's own tiles where it has a native grid (a tiled
+    JPEG 2000), else the server's, square."""
+    width, height = source.native_tile or (tile_size, tile_size)
+    return [{"width": width, "height": height, "scaleFactors": scale_factors(source, max(width, height))}]
 
 
 def limit_fields(limits: Limits) -> dict[str, int]:

@@ -3,10 +3,10 @@ request metrics. Log records made while a request runs carry its id too (a conte
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,9 +26,14 @@ STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"
 class JSONFormatter(logging.Formatter):
     """A JSON object per record: time, level, logger, message, request id and the record's `extra` fields."""
 
+    stamp: tuple[int, str] = (-1, "")  # the last second formatted, and its text: one strftime a second
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if self.stamp[0] != second:
+            self.stamp = (second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S"))
         entry: dict[str, Any] = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "time": f"{self.stamp[1]}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -63,7 +68,7 @@ def configure_logging(log_format: str = "json", level: int = logging.INFO) -> No
 def request_id_of(headers: Headers) -> str:
     """The client's `X-Request-ID` when it is short and plain, else a new random one."""
     given = headers.get("x-request-id", "")
-    return given if SAFE_ID.match(given) else uuid.uuid4().hex
+    return given if SAFE_ID.match(given) else os.urandom(16).hex()  # a uuid4's randomness, without the object
 
 
 class RequestLog:
@@ -72,6 +77,8 @@ class RequestLog:
     def __init__(self, app: ASGIApp, routes: RouteTable) -> None:
         self.app = app
         self.routes = routes
+        # The metrics' children by kind and status, looked up once (`labels` locks and hashes each time).
+        self.children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,15 +102,25 @@ class RequestLog:
             await self.app(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - start
-            REQUEST_SECONDS.labels(kind).observe(duration)
-            REQUESTS.labels(kind, str(status)).inc()
+            children = self.children.get((kind, status))
+            if children is None:
+                children = self.children[kind, status] = (
+                    REQUEST_SECONDS.labels(kind),
+                    REQUESTS.labels(kind, str(status)),
+                )
+            children[0].observe(duration)
+            children[1].inc()
             if log.isEnabledFor(logging.INFO):
-                log.info(
+                # makeRecord + handle is `log.info` without looking up the caller's file and line (unused).
+                args = (scope["method"], scope["path"], status, duration * 1000)
+                record = log.makeRecord(
+                    log.name,
+                    logging.INFO,
+                    __file__,
+                    0,
                     "%s %s %s %.1f ms",
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    duration * 1000,
+                    args,
+                    None,
                     extra={
                         "method": scope["method"],
                         "path": scope["path"],
@@ -113,4 +130,5 @@ class RequestLog:
                         "request_id": request_id,
                     },
                 )
+                log.handle(record)
             REQUEST_ID.reset(token)

@@ -83,12 +83,21 @@ class IIIFPaths:
         return self.resolve(path_segments(scope, prefix)).label
 
 
+def literal_start(route: BaseRoute) -> str:
+    """The part of a route's path before its first parameter ('' for routes without a path)."""
+    path = getattr(route, "path", "")
+    return path.split("{", 1)[0] if isinstance(path, str) else ""
+
+
 class RouteTable:
     """The app's routes in the router's order, and the label of any request."""
 
     def __init__(self, routes: Sequence[LabelledRoute], paths: IIIFPaths) -> None:
         self.entries = tuple(routes)
         self.paths = paths
+        # Each route's literal start (its path up to the first parameter): a path that does not start with it
+        # cannot match, and is not given to the route's regular expression (six of them per request).
+        self.literals = tuple(literal_start(entry.route) for entry in self.entries)
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -134,7 +143,11 @@ class RouteTable:
     def _match(self, scope: Scope) -> LabelledRoute | None:
         """The entry the router would run: the first full match, else the first partial one (wrong method)."""
         partial = None
-        for entry in self.entries:
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        path = path[len(root) :] if root and path.startswith(root) else path  # as Starlette's routes see it
+        for entry, literal in zip(self.entries, self.literals, strict=True):
+            if not path.startswith(literal):
+                continue
             match, _ = entry.route.matches(scope)
             if match is Match.FULL:
                 return entry

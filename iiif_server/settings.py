@@ -49,6 +49,8 @@ class Settings:
     vips_cache_operations: int = 100
     render_cache_mb: int = 64
     render_cache_item_kb: int = 512
+    tile_passthrough: bool = True
+    decoded_tiles_mb: int = 32
     cache_max_age: int = 86400
     jpeg_quality: int = 85
     webp_quality: int = 80
@@ -85,6 +87,8 @@ class Settings:
             vips_cache_operations=env.integer("IIIF_VIPS_CACHE_OPERATIONS", defaults.vips_cache_operations),
             render_cache_mb=env.integer("IIIF_RENDER_CACHE_MB", defaults.render_cache_mb),
             render_cache_item_kb=env.integer("IIIF_RENDER_CACHE_ITEM_KB", defaults.render_cache_item_kb),
+            tile_passthrough=env.flag("IIIF_TILE_PASSTHROUGH", defaults.tile_passthrough),
+            decoded_tiles_mb=env.integer("IIIF_DECODED_TILES_MB", defaults.decoded_tiles_mb),
             cache_max_age=env.integer("IIIF_CACHE_MAX_AGE", defaults.cache_max_age),
             jpeg_quality=env.integer("IIIF_JPEG_QUALITY", defaults.jpeg_quality),
             webp_quality=env.integer("IIIF_WEBP_QUALITY", defaults.webp_quality),

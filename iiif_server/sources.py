@@ -9,22 +9,37 @@ from typing import Protocol
 import pyvips
 from cachetools import LRUCache
 
+from . import jpeg2000
 from .byte_cache import ByteBoundedCache
-from .decode_guard import check_decodable
+from .decode_guard import check_decodable, check_pixel_count
 from .errors import IIIFError
 from .pixel_errors import libvips_reason
 
-SUFFIXES = (".tif", ".tiff", ".ptif", ".jp2", ".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".avif")
+SUFFIXES = (
+    ".tif",
+    ".tiff",
+    ".ptif",
+    *jpeg2000.SUFFIXES,
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".gif",
+    ".heic",
+    ".avif",
+)
 
 
 @dataclass(frozen=True)
 class Level:
-    """One resolution of an image: its size and how to load it (page or sub-IFD of a TIFF)."""
+    """One resolution of an image: its size and how to load it (page or sub-IFD of a TIFF, resolution levels
+    of a JPEG 2000 discarded)."""
 
     width: int
     height: int
     page: int = 0
     subifd: int = -1
+    reduce: int = 0
 
 
 @dataclass(frozen=True)
@@ -49,6 +64,34 @@ class SourceImage:
     def version(self) -> str:
         """What changes when the image does (its file's modification time): part of every cache key."""
         return repr(self.mtime)
+
+    @property
+    def native_tile(self) -> tuple[int, int] | None:
+        """The tile grid the file is stored in, where serving it saves decoding (None: the server's)."""
+        return None
+
+
+@dataclass(frozen=True)
+class Jp2Image(SourceImage):
+    """A JPEG 2000 file: its levels are its resolution levels, read window by window (`jp2_window`)."""
+
+    header: jpeg2000.Jp2Header
+
+    @property
+    def native_tile(self) -> tuple[int, int] | None:
+        """The file's own tiles when it is tiled and they are of a viewer's size."""
+        tile = self.header.tile
+        if tile and all(side in jpeg2000.NATIVE_TILE_SIDES for side in tile):
+            return tile
+        return None
+
+
+def describe_jp2(path: Path, mtime: float, file_size: int, max_pixels: int) -> Jp2Image:
+    """A JPEG 2000 file described from its header alone: 413 above `max_pixels` before any decoding."""
+    header = jpeg2000.read_header(path)
+    check_pixel_count(header.width, header.height, max_pixels)
+    levels = tuple(Level(*header.level_size(r), reduce=r) for r in range(header.resolutions))
+    return Jp2Image(path, jpeg2000.LOADER, levels, mtime, file_size, header)
 
 
 def _pyramid_levels(path: Path, first: pyvips.Image) -> tuple[Level, ...]:
@@ -160,8 +203,8 @@ class FolderSource:
             raise IIIFError(400, "identifier is empty, absolute or contains a NUL byte", "identifier")
         if ".." in Path(identifier).parts or "\\" in identifier:
             raise IIIFError(400, "identifier may not contain '..' or backslashes", "identifier")
-        base = self.root / identifier
-        for candidate in (base, *(base.with_name(base.name + s) for s in SUFFIXES)):
+        base = str(self.root / identifier)
+        for candidate in (base, *(base + suffix for suffix in SUFFIXES)):  # strings: no Path per suffix
             if not os.path.lexists(candidate):  # one lstat instead of realpath's walk over every component
                 continue
             real = Path(os.path.realpath(candidate))
@@ -176,8 +219,16 @@ class FolderSource:
         key = (path, stat.st_mtime)
         with self._lock:
             cached = self._described.get(key)
-        if cached is not None:
-            return cached
+        if cached is None:
+            cached = self._read_description(path, stat.st_mtime, stat.st_size)
+            with self._lock:
+                self._described[key] = cached
+        return cached
+
+    def _read_description(self, path: Path, mtime: float, file_size: int) -> SourceImage:
+        """The file's size and levels from its header (413 and 501 before any pixel is decoded)."""
+        if path.suffix.lower() in jpeg2000.SUFFIXES:
+            return describe_jp2(path, mtime, file_size, self.max_source_pixels)
         try:
             # `revalidate`: libvips' own cache would otherwise hand back the pixels of the file's old version.
             first = pyvips.Image.new_from_file(str(path), revalidate=True)
@@ -189,13 +240,12 @@ class FolderSource:
         levels = (
             _pyramid_levels(path, first) if loader.startswith("tiff") else (Level(first.width, first.height),)
         )
-        described = SourceImage(path, loader, levels, stat.st_mtime, stat.st_size)
-        with self._lock:
-            self._described[key] = described
-        return described
+        return SourceImage(path, loader, levels, mtime, file_size)
 
     def open(self, source: SourceImage, level: Level, shrink: int = 1) -> pyvips.Image:
         """A pyvips handle on one level, with JPEG/WebP shrink-on-load; handles are cached."""
+        if isinstance(source, Jp2Image):
+            raise TypeError("JPEG 2000 is read window by window (FolderPages.opener), never a whole level")
         key = (source.path, source.mtime, level, shrink)
         cached = self.handles.get(key)
         if cached is not None:

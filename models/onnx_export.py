@@ -107,9 +107,10 @@ def write_manifest(
     db: DbPostprocess | None = None,
     charset_key: str | None = None,
     crop: CropRecipe | None = None,
+    allowed_charset: Mapping[str, object] | None = None,
 ) -> ModelManifest:
-    """Write the JSON manifest of `model_file` (named relative to the manifest, with its sha256) and
-    return it as the server will read it."""
+    """Write the JSON manifest of `model_file` (named relative to the manifest, with its sha256; for a
+    recogniser optionally the `allowed_charset` decoding may write) and return it as the server reads it."""
     target = target.resolve()
     raw: dict[str, object] = {
         "name": name,
@@ -133,6 +134,8 @@ def write_manifest(
             raise ManifestError("a recognition manifest needs its charset key and crop recipe")
         recipe = {key: value for key, value in asdict(crop).items() if key != "target_height"}
         raw |= {"charset_key": charset_key, "crop": recipe}
+        if allowed_charset is not None:
+            raw["allowed_charset"] = dict(allowed_charset)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(raw, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return load_manifest(target)

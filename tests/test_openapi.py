@@ -32,6 +32,11 @@ def test_document_is_valid_openapi(folder: Path) -> None:
     assert {"/mask/batch", "/jobs", "/jobs/{job_id}", "/iiif/3/{identifier}/ocr.alto.xml"} <= set(
         document["paths"]
     )
+    image_api = {"/iiif/3/{identifier}/info.json", "/iiif/2/{identifier}/info.json"}
+    image_api |= {
+        f"/iiif/{v}/{{identifier}}/{{region}}/{{size}}/{{rotation}}/{{quality}}.{{format}}" for v in (2, 3)
+    }
+    assert image_api | {"/iiif/presentation/2/{identifier}/manifest.json"} <= set(document["paths"])
     assert document["servers"] == [{"url": "http://testserver"}]
 
 
@@ -39,8 +44,8 @@ def test_document_lists_only_loaded_extensions(folder: Path) -> None:
     app = create_server_app(ServerSettings(Settings(image_root=folder), ("masking", "openapi")))
     with TestClient(app) as client:
         paths = set(client.get("/openapi.json").json()["paths"])
-    assert {"/mask/batch", "/metrics/cache", "/openapi.json"} <= paths
-    assert not any(path.startswith(("/jobs", "/iiif/")) for path in paths)
+    assert {"/mask/batch", "/metrics/cache", "/openapi.json", "/iiif/2/{identifier}/info.json"} <= paths
+    assert not any(path.startswith(("/jobs", "/iiif/presentation/")) or "ocr" in path for path in paths)
 
 
 def test_schemathesis_finds_no_server_errors(folder: Path, tmp_path: Path) -> None:

@@ -452,7 +452,7 @@ def test_rasterising_a_many_vertex_polygon_on_a_whole_page_stays_small() -> None
     geometry = Polygon(ring)
     tracemalloc.start()
     try:
-        mask = rasterize_mask(geometry, Box(0, 0, 6000, 8000), 6000, 8000)
+        mask = rasterize_mask([np.asarray(ring)], Box(0, 0, 6000, 8000), 6000, 8000)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -489,3 +489,25 @@ def test_a_repeated_polygon_is_resolved_once_per_image_size() -> None:
         parse("10,10,20,20,30,30").resolve(600, 400)
     with pytest.raises(IIIFError):
         parse("10,10,20,20,30,30").resolve(600, 400)
+
+
+def test_a_simple_polygon_inside_the_image_needs_no_shapely(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line's quadrilateral is its own mask: same box, area and pixels as the repaired geometry gives."""
+    import extensions.polygon_region as polygon_region
+
+    line = ((470.5, 500.2), (1730.1, 480.7), (1730.1, 550.3), (470.5, 570.9))
+    expected = polygon_region._mask_geometry([line])
+
+    def no_shapely(rings: object) -> None:
+        raise AssertionError("shapely was asked to repair a simple polygon")
+
+    monkeypatch.setattr(polygon_region, "repaired", no_shapely)
+    resolved = polygon_parser(100)(flat(line)).resolve(6000, 8000)
+    assert (resolved.box.x, resolved.box.y, resolved.box.width, resolved.box.height) == (470, 480, 1261, 91)
+    assert resolved.mask.area == expected.area
+    mask = rasterize_mask(resolved.mask.rings, resolved.box, 630, 45)
+    inside = centre_mask(expected, (470, 480, 1261, 91), 630, 45)
+    np.testing.assert_array_equal(mask, np.where(inside, 255, 0))
+    bow_tie = polygon_parser(100)("10,10,110,110,110,10,10,110")
+    with pytest.raises(AssertionError, match="shapely"):  # a crossing ring still goes to shapely
+        bow_tie.resolve(600, 400)

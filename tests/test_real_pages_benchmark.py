@@ -118,6 +118,15 @@ def test_order_free_page_text_puts_the_pieces_of_a_split_line_left_to_right() ->
     assert page.matched[0].hypothesis == "two three"
 
 
+def test_found_lines_off_the_truth_and_extra_pieces_of_split_lines_are_counted() -> None:
+    lines = [truth("one two three", 0), truth("four", 1)]
+    pieces = (found("one", 0, 0, 300), found("two three", 0, 300, 700), found("four", 1), found("stamp", 5))
+    page = score_page("p", "d", lines, PageReading(pieces, 1.0))
+    assert (page.found_lines, page.off_truth_lines, page.extra_pieces) == (4, 1, 1)
+    summary = summarise([page, page])
+    assert (summary.off_truth_lines, summary.extra_pieces) == (2, 2)
+
+
 def test_missed_and_extra_lines_count_in_detection_and_page_text() -> None:
     lines = [truth("abc", 0), truth("def", 1)]
     page = score_page("p", "d", lines, PageReading((found("abc", 0), found("xyz", 5)), 1.0))

@@ -23,7 +23,8 @@ gets a warm-up run, then `--rounds` runs of `--duration` seconds, the servers' o
 to round; after each run the driver waits until the server's processes are idle again (requests wrk gave
 up on are finished) before the next one starts. The reference, at hundreds of ms a request, gets longer
 runs with many clients (clients / 3 + 2 seconds) and, at 32 clients, one round. The tables give medians
-over the rounds.
+over the rounds. `--workloads` picks these workloads; the cold ones (`cold_workloads.py`: first-time tiles
+of many pages, every URL distinct) run after them at `--cold-clients`.
 """
 
 import argparse
@@ -43,7 +44,11 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+
+import cold_workloads  # beside this script: first-time tiles of many pages, every URL distinct
+import jp2_workload  # beside this script: the JPEG 2000 row (first-time tiles of page.jp2)
 
 HERE = Path(__file__).resolve().parent
 BENCH = HERE.parent
@@ -68,7 +73,7 @@ local paths = {}
 local i = 0
 function init(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  i = math.random(#paths) - 1
+  if args[2] == "ordered" then i = 0 else i = math.random(#paths) - 1 end
 end
 function request()
   i = i % #paths + 1
@@ -274,15 +279,26 @@ def _without_mask() -> tuple[str, ...]:
     return tuple(w for w in WORKLOADS if w != "mask")
 
 
-def wrk(server: Server, tails: list[str], clients: int, seconds: int, scratch: Path) -> dict:
-    """One wrk run; requests/s, p50 and p99 latency in ms, and the error count."""
+def wrk(
+    server: Server,
+    tails: list[str],
+    clients: int,
+    seconds: int,
+    scratch: Path,
+    base: str | None = None,
+    ordered: bool = False,
+) -> dict:
+    """One wrk run over `base` (the server's image by default) + each tail, from a random tail on or, when
+    `ordered`, from the first; requests/s, p50 and p99 latency in ms, and the error count."""
     url_file = scratch / f"urls-{server.name}.txt"
-    url_file.write_text("".join(f"{server.base}{tail}\n" for tail in tails))
+    prefix = server.base if base is None else base
+    url_file.write_text("".join(f"{prefix}{tail}\n" for tail in tails))
     script = scratch / "urls.lua"
     if not script.exists():
         script.write_text(WRK_SCRIPT)
     command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "60s", "--latency"]
     command += ["-s", str(script), f"http://127.0.0.1:{server.port}", "--", str(url_file)]
+    command += ["ordered"] if ordered else []
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120).stdout
     server.wait_quiet()
     line = next((text for text in output.splitlines() if text.startswith("WRKJSON ")), None)
@@ -298,6 +314,11 @@ def wrk(server: Server, tails: list[str], clients: int, seconds: int, scratch: P
     }
 
 
+def cold_run(scratch: Path, server: Server, paths: list[str], clients: int, seconds: int) -> dict:
+    """One wrk run of a cold workload: whole URL paths, requested in order from the first."""
+    return wrk(server, paths, clients, seconds, scratch, base="", ordered=True)
+
+
 def check_responses(servers: list[Server], paths: dict[str, list[str]]) -> None:
     """Every server answers 200 with an image (or JSON) for the first URLs of every workload."""
     for server in servers:
@@ -310,11 +331,11 @@ def check_responses(servers: list[Server], paths: dict[str, list[str]]) -> None:
                         raise RuntimeError(f"{server.name}: {url} gave {response.status}, {len(body)} bytes")
 
 
-def measure(servers, paths, clients_list, rounds, seconds, warmup, scratch) -> dict:
+def measure(servers, paths, clients_list, rounds, seconds, warmup, scratch, workloads=WORKLOADS) -> dict:
     """results[(workload, clients, server)] = medians of requests/s, p50, p99 over the rounds."""
     results: dict[tuple[str, int, str], dict] = {}
     for clients in clients_list:
-        for workload in WORKLOADS:
+        for workload in workloads:
             runners = [s for s in servers if workload in s.workloads]
             samples: dict[str, list[dict]] = {s.name: [] for s in runners}
             for server in runners:
@@ -436,11 +457,21 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=2, help="seconds per measured run")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per server and cell")
     parser.add_argument("--iip-procs", type=int, default=2)
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="the repeated-URL workloads to run")
+    parser.add_argument(
+        "--cold-clients", default="8", help="client counts of the cold workloads ('none': skip them)"
+    )
+    parser.add_argument("--cold-pages", type=int, default=100, help="pages of the cold workloads")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: run benchmarks/peers/setup")
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
     clients_list = [int(c) for c in args.clients.split(",")]
+    workloads = tuple(w for w in WORKLOADS if w in args.workloads.split(","))
+    cold_clients = [] if args.cold_clients == "none" else [int(c) for c in args.cold_clients.split(",")]
+    if cold_clients:  # the pages are written with the project's own Python (pyvips)
+        make = [str(ROOT / ".venv" / "bin" / "python"), "-m", "benchmarks.peers.cold_pages", str(args.data)]
+        subprocess.run([*make, "--count", str(args.cold_pages)], cwd=ROOT, check=True)
     args.results.mkdir(parents=True, exist_ok=True)
     paths = workload_paths(args.results)
     started = time.monotonic()
@@ -453,7 +484,18 @@ def main() -> None:
             for server in servers:
                 server.wait_ready()
             check_responses(servers, paths)
-            results = measure(servers, paths, clients_list, args.rounds, args.duration, args.warmup, scratch)
+            results = measure(
+                servers, paths, clients_list, args.rounds, args.duration, args.warmup, scratch, workloads
+            )
+            has_jp2 = (args.data / jp2_workload.JP2_NAME).exists()
+            jp2 = jp2_workload.measure(servers, clients_list, args.rounds) if has_jp2 else {}
+            cold = (
+                cold_workloads.measure(
+                    servers, args.data, partial(cold_run, scratch), cold_clients, args.rounds, 3
+                )
+                if cold_clients
+                else {}
+            )
         except Exception:
             for server in servers:
                 log = scratch / f"{server.name}.log"
@@ -470,10 +512,13 @@ def main() -> None:
         f"{len(paths['tiles512'])} OpenSeadragon tile URLs; run took {time.monotonic() - started:.0f} s"
     )
     table = markdown(results, names, clients_list, meta)
+    table += jp2_workload.markdown(jp2, clients_list) if jp2 else ""
+    table += cold_workloads.markdown(cold, cold_clients) if cold else ""
     (args.results / "peers.md").write_text(table)
     (args.results / "peers.json").write_text(
         json.dumps(
-            [{"workload": w, "clients": c, "server": s, **v} for (w, c, s), v in results.items()], indent=1
+            [{"workload": w, "clients": c, "server": s, **v} for (w, c, s), v in (results | cold).items()],
+            indent=1,
         )
     )
     plot(results, names, clients_list, args.results / "peers.png", meta)

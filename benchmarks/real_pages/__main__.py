@@ -2,6 +2,7 @@
 
     python -m benchmarks.real_pages [--data ../shared/ocr-train] [--split dev|train|all]
         [--datasets gallica18-fr ehri-de …] [--limit N] [--out benchmarks/results/real_pages] [--no-tesseract]
+        [--server-env IIIF_ONNX_LAYOUT_MANIFEST=none …]
 
 Writes results.md, results.json and results.png into --out and prints the tables (benchmarks/README.md).
 """
@@ -37,17 +38,22 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=int, help="at most this many pages per data set")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--no-tesseract", action="store_true", help="leave out the Tesseract column")
+    parser.add_argument(
+        "--server-env", nargs="+", default=[], metavar="NAME=VALUE", help="settings of the server under test"
+    )
     return parser.parse_args(argv)
 
 
-def server_scores(pages: Sequence[PageEntry], truth: dict[str, list[TruthLine]]) -> list[PageScores]:
-    """Every page read by the server, in order, scored."""
+def server_scores(
+    pages: Sequence[PageEntry], truth: dict[str, list[TruthLine]], env: dict[str, str]
+) -> list[PageScores]:
+    """Every page read by the server (with the settings `env` adds), in order, scored."""
     folders = {page.image.parent for page in pages}
     if len(folders) != 1:
         raise ValueError(f"the server serves one folder; the pages' images are in {sorted(folders)}")
     entries = {page.image.stem: page for page in pages}
     scores = []
-    for identifier, reading in read_with_server(folders.pop(), list(entries)):
+    for identifier, reading in read_with_server(folders.pop(), list(entries), env):
         page = entries[identifier]
         scores.append(_reported("server", score_page(page.id, page.dataset, truth[page.id], reading)))
     return scores
@@ -88,8 +94,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not pages:
         raise SystemExit(f"no pages in split {args.split} of {args.data}")
     truth = {page.id: truth_lines(page.gt.read_bytes()) for page in pages}
-    engines = {"server": server_scores(pages, truth)}
-    notes = ["server: iiif-server serve at its default settings, models loaded at start (IIIF_OCR_WARM_UP=1)"]
+    env = dict(setting.partition("=")[::2] for setting in args.server_env)
+    engines = {"server": server_scores(pages, truth, env)}
+    settings = ", ".join(args.server_env) or "its default settings"
+    notes = [f"server: iiif-server serve at {settings}, models loaded at start (IIIF_OCR_WARM_UP=1)"]
     if not args.no_tesseract:
         missing = missing_tesseract({page.dataset for page in pages})
         if missing:

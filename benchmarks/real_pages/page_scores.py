@@ -7,6 +7,7 @@ handwriting, struck-out text) are dropped from the text, and so are the found li
 all lines count for detection.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ from .text_forms import is_accented, is_wide, raw
 class PageScores:
     """Detection counts, the matched line pairs and the page's text pairs (raw forms), and what was kept.
 
+    `off_truth_lines` are found lines holding no true line's baseline (text the ground truth left out, or
+    noise); `extra_pieces` the found lines beyond one on each true line they belong to (a split line's
+    second piece).
+
     `page_text` is the true lines in file order against the found lines in the engine's order;
     `page_text_order_free` puts each found line at the place of the true line it belongs to (pieces of a
     split line left to right, a line on no true baseline where it sits on the page), so the difference
@@ -35,6 +40,8 @@ class PageScores:
     iou_matches: int
     scored_lines: int
     missed_lines: int
+    off_truth_lines: int
+    extra_pieces: int
     matched: tuple[LineText, ...]
     page_text: LineText
     page_text_order_free: LineText
@@ -64,6 +71,8 @@ def score_page(page: str, dataset: str, truth: Sequence[TruthLine], reading: Pag
         iou_matches=len(greedy_pairs(iou)),
         scored_lines=len(scored),
         missed_lines=sum(i not in partner for i in scored),
+        off_truth_lines=sum(row is None for row in home),
+        extra_pieces=sum(count - 1 for count in Counter(row for row in home if row is not None).values()),
         matched=matched,
         page_text=LineText(reference, "\n".join(found[j].text for j in kept)),
         page_text_order_free=LineText(reference, "\n".join(found[j].text for j in in_truth_order)),

@@ -36,6 +36,8 @@ DETECTION_COLUMNS: tuple[Column, ...] = (
     ("IoU R", lambda s: _rate(s.iou.recall)),
     ("IoU F1", lambda s: _rate(s.iou.f1)),
     ("missed (scored)", lambda s: f"{s.missed_lines} / {s.scored_lines}"),
+    ("on no true line", lambda s: str(s.off_truth_lines)),
+    ("extra pieces", lambda s: str(s.extra_pieces)),
     ("s/page", lambda s: f"{s.seconds_per_page:.1f}"),
 )
 TEXT_COLUMNS: tuple[Column, ...] = (

@@ -34,6 +34,8 @@ class Summary:
     iou: LineDetection
     scored_lines: int
     missed_lines: int
+    off_truth_lines: int
+    extra_pieces: int
     line_cer: float | None
     line_wer: float | None
     line_cer_relaxed: float | None
@@ -65,6 +67,8 @@ def summarise(pages: Sequence[PageScores]) -> Summary:
         iou=line_detection(sum(p.iou_matches for p in pages), truth, found),
         scored_lines=sum(p.scored_lines for p in pages),
         missed_lines=sum(p.missed_lines for p in pages),
+        off_truth_lines=sum(p.off_truth_lines for p in pages),
+        extra_pieces=sum(p.extra_pieces for p in pages),
         line_cer=line_raw.cer if line_raw else None,
         line_wer=line_raw.wer if line_raw else None,
         line_cer_relaxed=line_relaxed.cer if line_relaxed else None,

@@ -19,7 +19,17 @@ from iiif_server.numbers import round_half_up
 from ..polygon_geometry import Ring, bounds
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, rectangle, ring
-from .layout import XSI, blocks, format_points, pixel_points, unused_id, xml_bytes, xml_id
+from .layout import (
+    NON_TEXT_TYPES,
+    STRUCTURE_BLOCK_TYPES,
+    XSI,
+    blocks,
+    format_points,
+    pixel_points,
+    unused_id,
+    xml_bytes,
+    xml_id,
+)
 from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, SkippedItem
 from .outlines import outlines
 from .structure_types import STRUCTURE_TYPE
@@ -129,13 +139,16 @@ def _text(element: etree._Element) -> str | None:
 
 
 def serialize(regions: Sequence[AnnotatedRegion], image_filename: str, image_size: ImageSize) -> bytes:
-    """ALTO v4 in pixels: TextBlocks of TextLines as `layout.blocks` groups them; one String per word, with
-    the line's confidence as WC (lines have none in ALTO) and an estimated box (see `_word_spans`)."""
+    """ALTO v4 in pixels: TextBlocks of TextLines as `layout.blocks` groups them (a typed block naming its
+    type's StructureTag in TAGREFS), non-text blocks (figures) as Illustrations with their TYPE; one String
+    per word, with the line's confidence as WC (lines have none in ALTO) and an estimated box (see
+    `_word_spans`)."""
     root = etree.Element(f"{{{ALTO_4}}}alto", nsmap={None: ALTO_4, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{ALTO_4} http://www.loc.gov/standards/alto/v4/alto-4-2.xsd")
     description = _child(root, "Description")
     _child(description, "MeasurementUnit").text = "pixel"
     _child(_child(description, "sourceImageInformation"), "fileName").text = image_filename
+    _block_tags(root, regions)
     width, height = (str(side) for side in image_size)
     page = _child(
         _child(root, "Layout"),
@@ -147,10 +160,29 @@ def serialize(regions: Sequence[AnnotatedRegion], image_filename: str, image_siz
     )
     space = _child(page, "PrintSpace", HPOS="0", VPOS="0", WIDTH=width, HEIGHT=height)
     for block in blocks(regions):
+        if block.region.region_type in NON_TEXT_TYPES:
+            _shaped(space, "Illustration", block.region, image_size)[0].set("TYPE", block.region.region_type)
+            continue
         text_block, _ = _shaped(space, "TextBlock", block.region, image_size)
+        if block.region.region_type in STRUCTURE_BLOCK_TYPES:
+            text_block.set("TAGREFS", _tag_id(block.region.region_type))
         for line in block.lines:
             _strings(*_shaped(text_block, "TextLine", line, image_size), line)
     return xml_bytes(root)
+
+
+def _block_tags(root: etree._Element, regions: Sequence[AnnotatedRegion]) -> None:
+    """A StructureTag for each block type of the server's page structure in the document (`paragraph`,
+    `title`, …), which the typed TextBlocks name in TAGREFS."""
+    types = sorted({r.region_type for r in regions if r.region_type in STRUCTURE_BLOCK_TYPES})
+    if types:
+        tags = _child(root, "Tags")
+        for name in types:
+            _child(tags, "StructureTag", ID=_tag_id(name), TYPE="block", LABEL=name)
+
+
+def _tag_id(region_type: str) -> str:
+    return f"BT_{region_type}"
 
 
 def _child(parent: etree._Element, name: str, **attributes: str) -> etree._Element:

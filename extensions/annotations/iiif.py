@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 from .documents import DOCUMENT, load_json
 from .json_fields import Json, as_object, kind_of, listed
-from .layout import pixel_points
+from .layout import BLOCK_TYPES, pixel_points
 from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions
 from .svg import polygon_svg
 from .w3c import annotation_region, annotations
@@ -80,10 +80,16 @@ def _body(region: AnnotatedRegion, motivation: str) -> Json | None:
 
 def _properties(region: AnnotatedRegion, motivation: str) -> Json:
     """The region's confidence (the project's own property, not in the W3C model; w3c reads it back) and,
-    for text, its IIIF text granularity when the region type is one."""
+    for text, its IIIF text granularity (`block` for a block type, else the type when it is one); where the
+    region belongs to a page structure (`parent`, or a block type), its `region_type` and its block."""
     found: Json = {}
-    if motivation != "tagging" and region.region_type in _GRANULARITIES:
-        found["textGranularity"] = region.region_type
+    granularity = "block" if region.region_type in BLOCK_TYPES else region.region_type
+    if motivation != "tagging" and granularity in _GRANULARITIES:
+        found["textGranularity"] = granularity
+    if region.parent is not None or region.region_type in BLOCK_TYPES:
+        found["region_type"] = region.region_type
+    if region.parent is not None:
+        found["block"] = region.parent
     if region.confidence is not None:
         found["confidence"] = float(region.confidence)
     return found

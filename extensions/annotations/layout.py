@@ -18,8 +18,16 @@ from .geometry import bounding_box, ring
 from .model import AnnotatedRegion, ImageSize
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-BLOCK_TYPES = frozenset({"TextRegion", "TextBlock", "block", "paragraph"})
-"""Region types written as blocks (PAGE TextRegion, ALTO TextBlock); every other type is a line."""
+NON_TEXT_TYPES = frozenset({"figure", "graphic", "stamp", "signature", "ornament"})
+"""Block types holding no text (PAGE ImageRegion or GraphicRegion, ALTO Illustration): kept out of the text
+outputs."""
+STRUCTURE_BLOCK_TYPES = frozenset(
+    {"paragraph", "title", "caption", "table", "header", "footer", "reference", "equation"}
+)
+"""The text block types of the server's page structure (PAGE TextRegion `@type`, ALTO StructureTag)."""
+BLOCK_TYPES = frozenset({"TextRegion", "TextBlock", "block"} | STRUCTURE_BLOCK_TYPES | NON_TEXT_TYPES)
+"""Region types written as blocks (PAGE TextRegion, ALTO TextBlock, or the non-text ones); every other type
+is a line."""
 
 PixelPoint = tuple[int, int]
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9._-]")
@@ -34,19 +42,26 @@ class Block:
 
 
 def blocks(regions: Sequence[AnnotatedRegion]) -> list[Block]:
-    """Block regions in input order, each holding the lines whose centroid it covers (the first one wins).
+    """Block regions in input order, each holding the lines that name it as their `parent`, or else whose
+    centroid it covers (the first one wins); a non-text block holds none.
 
     Lines inside no block go into one more block at the end: their bounding box, with an unused id.
     """
     found = [r for r in regions if r.region_type in BLOCK_TYPES]
-    shapes = [repaired([ring(r.polygon, r.id)]) for r in found]
-    members: list[list[AnnotatedRegion]] = [[] for _ in found]
+    text_blocks = [r for r in found if r.region_type not in NON_TEXT_TYPES]
+    shapes = [repaired([ring(r.polygon, r.id)]) for r in text_blocks]
+    members: dict[str, list[AnnotatedRegion]] = {r.id: [] for r in found}
+    text_ids = {r.id for r in text_blocks}
     loose: list[AnnotatedRegion] = []
     for line in (r for r in regions if r.region_type not in BLOCK_TYPES):
+        if line.parent in text_ids:
+            members[line.parent].append(line)
+            continue
         centroid = repaired([ring(line.polygon, line.id)]).centroid
-        home = next((m for m, shape in zip(members, shapes, strict=True) if shape.covers(centroid)), loose)
-        home.append(line)
-    grouped = [Block(r, tuple(m)) for r, m in zip(found, members, strict=True)]
+        covering = (r.id for r, shape in zip(text_blocks, shapes, strict=True) if shape.covers(centroid))
+        home = next(covering, None)
+        (loose if home is None else members[home]).append(line)
+    grouped = [Block(r, tuple(members[r.id])) for r in found]
     if loose:
         grouped.append(Block(_enclosing(loose, unused_id("lines", regions)), tuple(loose)))
     return grouped

@@ -11,7 +11,8 @@ class AnnotatedRegion:
     """One annotated shape: a single ring in full-image pixels (not closed), with what the source says.
 
     `properties` are extra `(key, value)` string pairs such as `("structure.type", "caption")` (PAGE's
-    `custom` attribute); any iterable of pairs is stored as a tuple of tuples (JSON gives lists)."""
+    `custom` attribute); any iterable of pairs is stored as a tuple of tuples (JSON gives lists). `parent`
+    is the id of the block a line belongs to, where the structure is known (the server's page structure)."""
 
     id: str
     polygon: Ring
@@ -20,6 +21,7 @@ class AnnotatedRegion:
     text: str | None = None
     source_image: str | None = None
     properties: tuple[tuple[str, str], ...] = ()
+    parent: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "properties", _pairs(self.properties))

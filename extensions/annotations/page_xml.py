@@ -12,6 +12,7 @@ that have some; one with no outline at all is skipped with a reason, not fatal.
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -19,7 +20,16 @@ from lxml import etree
 from ..polygon_geometry import Ring
 from .documents import DOCUMENT, element_label, load_xml, local_name
 from .geometry import confidence, number, points_text, ring
-from .layout import XSI, blocks, format_points, pixel_points, xml_bytes, xml_id
+from .layout import (
+    NON_TEXT_TYPES,
+    STRUCTURE_BLOCK_TYPES,
+    XSI,
+    blocks,
+    format_points,
+    pixel_points,
+    xml_bytes,
+    xml_id,
+)
 from .model import AnnotatedRegion, AnnotationError, ImageSize, ParsedRegions, SkippedItem
 from .outlines import outlines
 from .reading_order import reading_positions
@@ -31,6 +41,16 @@ PAGE_2019 = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 _CUSTOM_GROUP = re.compile(r"([^\s{};:]+)\s*\{([^}]*)\}")
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
 _TO_ESCAPE = re.compile(r"[\\{};:\s]")
+TEXT_REGION_TYPES = {
+    "paragraph": "paragraph",
+    "title": "heading",
+    "caption": "caption",
+    "header": "header",
+    "footer": "footer",
+    "reference": "footnote",
+}
+"""PAGE's TextRegion `@type` of each block type of the server's page structure; other block types (table,
+equation) are `other`, their own name in `custom`."""
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
@@ -141,9 +161,11 @@ def serialize(
     creator: str = "iiif-mask-server",
     created: datetime | None = None,
 ) -> bytes:
-    """A PAGE 2019 document: block regions as TextRegions, the other regions as TextLines grouped into them
-    by `layout.blocks`; points are whole pixels within the image. `created` (default now) is the date of
-    Created and LastChange; regions' properties become `custom` attributes."""
+    """A PAGE 2019 document: block regions as TextRegions (typed: `@type`), the other regions as TextLines
+    grouped into them by `layout.blocks`, figures as ImageRegions and other non-text blocks (signatures,
+    stamps: `graphic`) as GraphicRegions; points are whole pixels
+    within the image. `created` (default now) is the date of Created and LastChange; regions' properties
+    become `custom` attributes."""
     root = etree.Element(f"{{{PAGE_2019}}}PcGts", nsmap={None: PAGE_2019, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{PAGE_2019} {PAGE_2019}/pagecontent.xsd")
     metadata = _child(root, "Metadata")
@@ -153,11 +175,24 @@ def serialize(
     width, height = image_size
     page = _child(root, "Page", imageFilename=image_filename, imageWidth=str(width), imageHeight=str(height))
     for block in blocks(regions):
-        text_region = _shaped(page, "TextRegion", block.region, image_size)
+        if block.region.region_type in NON_TEXT_TYPES:
+            kind = "ImageRegion" if block.region.region_type == "figure" else "GraphicRegion"
+            _shaped(page, kind, block.region, image_size)
+            continue
+        text_region = _shaped(page, "TextRegion", _typed(block.region), image_size)
+        if block.region.region_type in STRUCTURE_BLOCK_TYPES:
+            text_region.set("type", TEXT_REGION_TYPES.get(block.region.region_type, "other"))
         for line in block.lines:
             _text_equiv(_shaped(text_region, "TextLine", line, image_size), line)
         _text_equiv(text_region, block.region)
     return xml_bytes(root)
+
+
+def _typed(region: AnnotatedRegion) -> AnnotatedRegion:
+    """A block whose type has no PAGE `@type` of its own, with its type as `structure.type` in `custom`."""
+    if region.region_type not in STRUCTURE_BLOCK_TYPES or region.region_type in TEXT_REGION_TYPES:
+        return region
+    return replace(region, properties=((STRUCTURE_TYPE, region.region_type), *region.properties))
 
 
 def _child(parent: etree._Element, name: str, **attributes: str) -> etree._Element:

@@ -15,6 +15,7 @@ from .svg import svg_points
 
 _TEXT_BODIES = ("TextualBody", "ContentAsText", "Text")  # the last two: Open Annotation `chars`
 _GRANULARITY = "textGranularity"  # the IIIF Text Granularity extension: page, block, line, word, glyph
+_REGION_TYPE = "region_type"  # the server's own: a block's type (paragraph, title, figure, …) or `line`
 
 
 def parse(data: bytes, image_size: ImageSize | None = None) -> ParsedRegions:
@@ -51,7 +52,8 @@ def _pages(page: Any) -> list[tuple[str, Json]]:
 
 
 def annotation_region(annotation: Json, label: str, image_size: ImageSize | None) -> AnnotatedRegion:
-    """One annotation as a region: shape from its target, text and confidence from its textual body."""
+    """One annotation as a region: shape from its target, text and confidence from its textual body, type
+    from the server's `region_type` or the text granularity, block from the server's `block`."""
     if kind_of(annotation) != "Annotation":
         raise AnnotationError(label, f"expected an Annotation, not {kind_of(annotation)!r}")
     points, source = target_shape(field(annotation, "target", "on"), label, image_size)
@@ -60,15 +62,23 @@ def annotation_region(annotation: Json, label: str, image_size: ImageSize | None
         optional_str(body, label, "value", "chars") if body else optional_str(annotation, label, "bodyValue")
     )
     own = body if "confidence" in body else annotation
-    kind = optional_str(body, label, _GRANULARITY) or optional_str(annotation, label, _GRANULARITY)
+    region_type, granularity, block = (
+        _own_str(body, annotation, label, key) for key in (_REGION_TYPE, _GRANULARITY, "block")
+    )
     return AnnotatedRegion(
         id=label,
         polygon=ring(points, label),
-        region_type=kind or "text",
+        region_type=region_type or granularity or "text",
         confidence=confidence(own.get("confidence"), label),
         text=text,
         source_image=source,
+        parent=block,
     )
+
+
+def _own_str(body: Json, annotation: Json, label: str, key: str) -> str | None:
+    """A string property of the body, else of the annotation (None when neither has it)."""
+    return (optional_str(body, label, key) if body else None) or optional_str(annotation, label, key)
 
 
 def _textual_body(annotation: Json) -> Json | None:

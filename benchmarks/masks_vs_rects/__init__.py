@@ -1,0 +1,1 @@
+"""Distinct masked lines and blocks against the same rectangles, side by side in one run."""
