@@ -85,7 +85,7 @@ def verify_onnx(
     for index, tensor in enumerate(inputs):
         with torch.no_grad():
             expected = model(tensor).numpy()
-        (actual,) = session.run(None, {INPUT: tensor.numpy()})
+        (actual,) = session.run(None, {session.get_inputs()[0].name: tensor.numpy()})
         if actual.shape != expected.shape:
             raise ExportError(f"input {index}: ONNX output shape {actual.shape}, PyTorch {expected.shape}")
         worst = max(worst, float(np.abs(actual - expected).max()))

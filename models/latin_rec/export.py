@@ -3,13 +3,11 @@
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 
 from models.dataset.records import CropSettings
-from models.onnx_export import ExportError, write_manifest
+from models.onnx_export import verify_onnx, write_manifest
 from models.stage2.charset import CHARSET_KEY, Charset
 from models.stage2.line_batches import LineSample, batch_tensor, width_batches
 from ocr_onnx.allowed_charset import NAMED_SETS
@@ -54,7 +52,7 @@ def export(
     model = model.eval()
     path = folder / model_file
     onnx.save(trained_onnx(source, model.ppocr, model.head, {CHARSET_KEY: charset.metadata()}), str(path))
-    difference = largest_difference(model, path, inputs)
+    difference = verify_onnx(model, path, inputs, tolerance=1e-3)
     manifest = write_manifest(
         folder / manifest_file,
         name=name,
@@ -68,25 +66,6 @@ def export(
         allowed_charset=allowed_charset(charset),
     )
     return manifest, difference
-
-
-def largest_difference(
-    model: LatinRecognizer, path: Path, inputs: Sequence[torch.Tensor], tolerance: float = 1e-3
-) -> float:
-    """The largest difference between ONNX Runtime's and PyTorch's probabilities over `inputs`; an
-    `ExportError` above `tolerance`."""
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    worst = 0.0
-    for tensor in inputs:
-        with torch.no_grad():
-            expected = model(tensor).numpy()
-        (actual,) = session.run(None, {session.get_inputs()[0].name: tensor.numpy()})
-        if actual.shape != expected.shape:
-            raise ExportError(f"ONNX output shape {actual.shape}, PyTorch {expected.shape}")
-        worst = max(worst, float(np.abs(actual - expected).max()))
-    if worst > tolerance:
-        raise ExportError(f"ONNX and PyTorch differ by {worst:.3g} (> {tolerance:g})")
-    return worst
 
 
 def save_checkpoint(model: LatinRecognizer, path: Path) -> None:
