@@ -5,7 +5,7 @@ baseline and lie a few character widths apart. Joining is asked only within one 
 the pieces of two columns are never joined. Pure geometry on `x0, y0, x1, y1` boxes.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .polygon_geometry import Bounds
 
@@ -21,6 +21,13 @@ they overlap vertically by more than it."""
 def line_groups(boxes: Sequence[Bounds]) -> list[list[int]]:
     """The indices of `boxes` grouped into whole lines, each group left to right, groups in input order of
     their first piece."""
+    groups = overlapping_groups(boxes, lambda a, b: same_line(boxes[a], boxes[b]))
+    return [sorted(group, key=lambda index: boxes[index][0]) for group in groups]
+
+
+def overlapping_groups(boxes: Sequence[Bounds], joins: Callable[[int, int], bool]) -> list[list[int]]:
+    """The indices of `boxes` in groups joined by `joins(a, b)`, asked only of pairs whose rows overlap;
+    groups and their members in index order."""
     parent = list(range(len(boxes)))
 
     def root(index: int) -> int:
@@ -34,12 +41,12 @@ def line_groups(boxes: Sequence[Bounds]) -> list[list[int]]:
         for b in order[position + 1 :]:
             if boxes[b][1] >= boxes[a][3]:
                 break  # this and every later piece lie wholly below `a`: no overlap, no joining
-            if same_line(boxes[a], boxes[b]):
+            if joins(a, b):
                 parent[root(b)] = root(a)
     groups: dict[int, list[int]] = {}
     for index in range(len(boxes)):
         groups.setdefault(root(index), []).append(index)
-    return [sorted(group, key=lambda index: boxes[index][0]) for group in groups.values()]
+    return list(groups.values())
 
 
 def same_line(a: Bounds, b: Bounds) -> bool:

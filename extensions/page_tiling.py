@@ -11,6 +11,7 @@ import numpy as np
 from shapely.geometry import Polygon
 from shapely.ops import unary_union
 
+from .line_joining import overlapping_groups
 from .polygon_geometry import bounds, reading_order
 
 TILE_OVERLAP = 0.25
@@ -51,29 +52,14 @@ def _same_lines(pieces: Sequence[tuple[int, Any]]) -> list[list[Any]]:
     """Pieces grouped by line: two pieces from different tiles are one line when their boxes overlap across
     and share more than half the height of the shorter one."""
     boxes = [bounds(found.polygon) for _, found in pieces]
-    parent = list(range(len(pieces)))
 
-    def root(index: int) -> int:
-        while parent[index] != index:
-            parent[index] = parent[parent[index]]
-            index = parent[index]
-        return index
+    def joins(a: int, b: int) -> bool:
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes[a], boxes[b]  # b's top is at or below a's
+        across = bx0 <= ax1 and ax0 <= bx1
+        shared = min(ay1, by1) - by0
+        return pieces[a][0] != pieces[b][0] and across and shared > 0.5 * min(ay1 - ay0, by1 - by0)
 
-    order = sorted(range(len(pieces)), key=lambda index: boxes[index][1])
-    for position, a in enumerate(order):
-        ax0, ay0, ax1, ay1 = boxes[a]
-        for b in order[position + 1 :]:
-            bx0, by0, bx1, by1 = boxes[b]
-            if by0 >= ay1:
-                break
-            across = bx0 <= ax1 and ax0 <= bx1
-            shared = min(ay1, by1) - by0
-            if pieces[a][0] != pieces[b][0] and across and shared > 0.5 * min(ay1 - ay0, by1 - by0):
-                parent[root(b)] = root(a)
-    groups: dict[int, list[Any]] = {}
-    for index, (_, found) in enumerate(pieces):
-        groups.setdefault(root(index), []).append(found)
-    return list(groups.values())
+    return [[pieces[index][1] for index in group] for group in overlapping_groups(boxes, joins)]
 
 
 def joined(group: list[Any]) -> Any:
