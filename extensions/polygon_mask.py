@@ -5,7 +5,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pyvips
 from shapely.geometry.base import BaseGeometry
 
 from iiif_server.byte_cache import ByteBoundedCache
@@ -15,9 +14,7 @@ from .polygon_geometry import clipped
 
 MaskKey = tuple[bytes, Box, int, int]
 # Masks by polygon digest, box and output size; one byte per pixel (IIIF_MASK_CACHE_MB, set at start-up).
-MASK_RASTERS: ByteBoundedCache[MaskKey, pyvips.Image] = ByteBoundedCache(
-    64 << 20, lambda image: image.width * image.height
-)
+MASK_RASTERS: ByteBoundedCache[MaskKey, np.ndarray] = ByteBoundedCache(64 << 20, lambda mask: mask.nbytes)
 
 
 def geometry_rings(geometry: BaseGeometry) -> list[np.ndarray]:
@@ -40,14 +37,15 @@ def rasterize_mask(rings: Sequence[np.ndarray], box: Box, out_width: int, out_he
     edge-by-row table would be rows x edges: gigabytes for a many-vertex polygon on a whole page).
     """
     scale_x, scale_y = box.width / out_width, box.height / out_height
-    edges = np.concatenate([np.stack([ring, np.roll(ring, -1, axis=0)], axis=1) for ring in rings])
-    (x0, y0), (x1, y1) = edges[:, 0].T, edges[:, 1].T
+    heads = np.concatenate(rings)  # edge i runs from heads[i] to tails[i]
+    tails = np.concatenate([np.concatenate((ring[1:], ring[:1])) for ring in rings])
+    (x0, y0), (x1, y1) = heads.T, tails.T
     centres_y = box.y + (np.arange(out_height) + 0.5) * scale_y
     low, high = np.minimum(y0, y1), np.maximum(y0, y1)
     # An edge crosses the rows whose centre is in [low, high): one run of rows, as centres_y is sorted.
     first = np.searchsorted(centres_y, low, side="left")
     counts = np.searchsorted(centres_y, high, side="left") - first
-    edge = np.repeat(np.arange(len(edges)), counts)
+    edge = np.repeat(np.arange(len(heads)), counts)
     rows = first[edge] + np.arange(len(edge)) - np.repeat(np.cumsum(counts) - counts, counts)
     t = (centres_y[rows] - y0[edge]) / (y1[edge] - y0[edge])
     xs = x0[edge] + t * (x1[edge] - x0[edge])
@@ -93,12 +91,12 @@ class PolygonMask:
         """The corners of all rings."""
         return sum(len(ring) for ring in self.rings)
 
-    def rasterize(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
-        """The mask as a one-band uchar pyvips image of the output size: one image per repeated mask while it
-        is kept, so libvips' operation cache serves repeats as it does for rectangles."""
+    def rasterize(self, box: Box, out_width: int, out_height: int) -> np.ndarray:
+        """The mask at the output size (`rasterize_mask`), kept for repeats; read-only, as it is shared."""
         key = (self.digest, box, out_width, out_height)
-        return MASK_RASTERS.get_or_make(key, lambda: self._image(box, out_width, out_height))
+        return MASK_RASTERS.get_or_make(key, lambda: self._raster(box, out_width, out_height))
 
-    def _image(self, box: Box, out_width: int, out_height: int) -> pyvips.Image:
+    def _raster(self, box: Box, out_width: int, out_height: int) -> np.ndarray:
         mask = rasterize_mask(self.rings, box, out_width, out_height)
-        return pyvips.Image.new_from_memory(mask.data, out_width, out_height, 1, "uchar")  # no copy
+        mask.flags.writeable = False
+        return mask

@@ -14,6 +14,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Scope
 
 from . import jpeg2000
 from .access import AccessControl
@@ -24,22 +25,24 @@ from .byte_cache import ByteBoundedCache
 from .cors import AllowAnyOrigin
 from .errors import IIIFError
 from .extension import Extension
-from .formats import MEDIA_TYPES, parse_background
+from .formats import MEDIA_TYPES, WHITE, parse_background
 from .health import healthz, readyz
 from .http_cache import is_not_modified, make_etag, validator_headers
 from .image_index import ImageIndex
 from .image_request import ImageRequest
-from .info_answers import InfoAnswers, InfoShortPath
+from .info_answers import InfoAnswers
 from .metrics import metrics_endpoint
 from .pipeline import render
 from .pixel_errors import reading_pixels
 from .plan import ImagePlan
+from .region import RegionReference
 from .render_cache import RenderedImages
 from .request_log import RequestLog
 from .route_label import OPS, OTHER, LabelledRoute
 from .route_table import IIIF_PREFIX, IIIFAnswer, RouteTable, path_segments
 from .services import Services
 from .settings import Limits, Settings
+from .short_path import VALIDATORS, Prepared, ShortPath, plain_get
 from .sources import LevelOpener, SourceImage
 from .stored_tiles import StoredTiles
 from .unhandled_errors import UnhandledErrors
@@ -70,13 +73,13 @@ class IIIFImageAPI:
         self.rendered = RenderedImages(
             self.settings.render_cache_mb << 20, self.settings.render_cache_item_kb << 10
         )
-        # info.json answers sent again before the middlewares; not when names may be private (each request is
-        # then checked).
-        prefixes = (IMAGE_API_3.prefix, IMAGE_API_2.prefix)
+        # info.json answers and whole stored tiles sent before the middlewares (`short_path.py`); not when
+        # names may be private (each request is then checked).
+        self.short_prefixes = (IMAGE_API_3.prefix.encode(), IMAGE_API_2.prefix.encode())
         self.info_answers = (
             None
             if self.access.policy.enabled
-            else InfoAnswers(prefixes, self.settings.max_url_length, INFO_CACHE_BYTES)
+            else InfoAnswers(self.short_prefixes, self.settings.max_url_length, INFO_CACHE_BYTES)
         )
 
     async def dispatch(self, request: Request, version: ImageAPIVersion = IMAGE_API_3) -> Response:
@@ -169,6 +172,34 @@ class IIIFImageAPI:
         opener = await self.sources.pixels(source, image_plan)
         body = await run_in_threadpool(self.render, source, opener, image_plan, background)
         return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
+
+    def stored_tile_now(self, scope: Scope) -> Prepared | None:
+        """A window of a folder image's stored tiles (a whole tile as it is, or a small window cut from few),
+        answered where the request arrived when the image was described and its layout read by an earlier
+        request (`StoredTiles.read_now`); None sends the request the full way, which also answers errors."""
+        headers = plain_get(scope, self.short_prefixes, self.settings.max_url_length)
+        if headers is None or scope.get("query_string") or any(name in headers for name in VALIDATORS):
+            return None
+        raw = scope.get("raw_path") or scope["path"].encode()
+        version = IMAGE_API_2 if raw.startswith(self.short_prefixes[1]) else IMAGE_API_3
+        try:
+            path = self.services.paths.resolve(path_segments(scope, version.prefix))
+            if path.answer is not IIIFAnswer.IMAGE or self.sources.is_remote(path.segments[0]):
+                return None
+            source = self.sources.folder.described(path.segments[0])
+            image_request = self.services.parse(*path.segments, version=version)
+            if source is None or isinstance(image_request.region, RegionReference):
+                return None
+            request = Request(scope)
+            image_plan = self.services.plan(image_request, source, self.access.limits_for(request), version)
+        except IIIFError:
+            return None
+        body = self.stored_tiles.read_now(source, image_plan, self.services.encode_options.jpeg_quality)
+        if body is None:
+            return None
+        base_url = self.services.base_url(request)
+        answer_headers = self.image_headers(image_plan, version, source, WHITE, base_url)
+        return 200, Response(body, media_type=MEDIA_TYPES["jpg"], headers=answer_headers).raw_headers, body
 
     def image_headers(
         self,
@@ -299,7 +330,8 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
     )
     app.add_middleware(UnhandledErrors)
     if api.info_answers is not None:
-        app.add_middleware(InfoShortPath, answers=api.info_answers)
+        tiles = (api.stored_tile_now,) if settings.tile_passthrough else ()
+        app.add_middleware(ShortPath, answerers=(api.info_answers.find, *tiles))
     app.add_middleware(AllowAnyOrigin)
     app.add_middleware(RequestLog, routes=table)
     return app

@@ -1,11 +1,9 @@
 """info.json as prepared bytes: an answer the Image API made once for a folder image is kept with its headers
-and sent again from inside the request log and CORS, before access control, body limits, back-pressure and the
-router, none of which a static JSON answer needs when no identifier is private.
+and sent again by the short path (`short_path.py`).
 
 An answer is sent again while its file is unchanged (same inode, size and modification time, one `stat` per
 request) and for at most `RESOLVED_FOR_S` after its identifier was last resolved to that file; then the full
-path answers, resolves again and keeps the new answer. Requests that could be answered differently are never
-short-cut: a bearer token (other limits), a body, a URL over IIIF_MAX_URL_LENGTH, any method but GET.
+path answers, resolves again and keeps the new answer.
 """
 
 import os
@@ -13,31 +11,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from .byte_cache import ByteBoundedCache
 from .http_cache import is_not_modified
+from .short_path import VALIDATORS, Prepared, RawHeaders, plain_get
 
 RESOLVED_FOR_S = 1.0
 FileSignature = tuple[int, int, int]  # inode, size, modification time in ns
-RawHeaders = list[tuple[bytes, bytes]]
-# The request headers an info.json answer depends on (the base URL's, the media type's) or that send it the
-# full way; the validators are read for the 304.
-READ = frozenset(
-    {
-        b"host",
-        b"accept",
-        b"authorization",
-        b"content-length",
-        b"transfer-encoding",
-        b"if-none-match",
-        b"if-modified-since",
-        b"x-forwarded-proto",
-        b"x-forwarded-host",
-        b"x-forwarded-prefix",
-    }
-)
-FULL_WAY = (b"authorization", b"content-length", b"transfer-encoding")
 
 
 def file_signature(path: str) -> FileSignature:
@@ -70,12 +51,12 @@ class InfoAnswers:
 
     def __init__(
         self,
-        prefixes: tuple[str, ...],
+        prefixes: tuple[bytes, ...],
         max_url_length: int,
         max_bytes: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.prefixes = tuple(prefix.encode() for prefix in prefixes)
+        self.prefixes = prefixes
         self.max_url_length = max_url_length
         self.clock = clock
         self.kept: ByteBoundedCache[tuple[object, ...], InfoAnswer] = ByteBoundedCache(max_bytes, answer_size)
@@ -83,16 +64,9 @@ class InfoAnswers:
     def key(self, scope: Scope) -> tuple[tuple[object, ...], dict[bytes, bytes]] | None:
         """The key of an info.json request that may be answered from what is kept, with the request headers
         read; None for anything else."""
+        headers = plain_get(scope, self.prefixes, self.max_url_length)
         raw = scope.get("raw_path") or scope["path"].encode()
-        if (
-            scope["method"] != "GET"
-            or not raw.endswith(b"/info.json")
-            or not raw.startswith(self.prefixes)
-            or len(raw) + len(scope.get("query_string", b"")) > self.max_url_length
-        ):
-            return None
-        headers = {name: value for name, value in scope["headers"] if name in READ}
-        if any(name in headers for name in FULL_WAY):
+        if headers is None or not raw.endswith(b"/info.json"):
             return None
         jsonld = b"application/ld+json" in headers.get(b"accept", b"")
         forwarded = (headers.get(b"x-forwarded-proto"), headers.get(b"x-forwarded-host"))
@@ -119,8 +93,8 @@ class InfoAnswers:
         signature = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         return InfoAnswer(path, signature, self.clock(), etag, mtime, headers, not_modified, body)
 
-    def find(self, scope: Scope) -> tuple[InfoAnswer, bool] | None:
-        """The kept answer for this request while its file is unchanged, and whether it is a 304."""
+    def find(self, scope: Scope) -> Prepared | None:
+        """The kept answer for this request (a 304 when the validators match) while its file is unchanged."""
         found = self.key(scope)
         if found is None:
             return None
@@ -134,29 +108,8 @@ class InfoAnswers:
         except OSError:
             return None
         validators = {
-            name.decode(): value.decode("latin-1")
-            for name, value in headers.items()
-            if name in (b"if-none-match", b"if-modified-since")
+            name.decode(): value.decode("latin-1") for name, value in headers.items() if name in VALIDATORS
         }
-        return answer, bool(validators) and is_not_modified(validators, answer.etag, answer.mtime)
-
-
-class InfoShortPath:
-    """Answers kept info.json requests at once; everything else goes on to the app."""
-
-    def __init__(self, app: ASGIApp, answers: InfoAnswers) -> None:
-        self.app = app
-        self.answers = answers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.answers.find(scope) if scope["type"] == "http" else None
-        if found is None:
-            await self.app(scope, receive, send)
-            return
-        answer, not_modified = found
-        if not_modified:
-            await send({"type": "http.response.start", "status": 304, "headers": answer.not_modified_headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
-        await send({"type": "http.response.body", "body": answer.body})
+        if validators and is_not_modified(validators, answer.etag, answer.mtime):
+            return 304, answer.not_modified_headers, b""
+        return 200, answer.headers, answer.body

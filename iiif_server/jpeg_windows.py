@@ -34,10 +34,12 @@ def cut_window(
     tile: Callable[[int], np.ndarray | None],
     tiles: JpegTiles,
     window: tuple[int, int, int, int],
+    size: tuple[int, int],
     quality: int,
 ) -> bytes | None:
-    """The window of the level as a JPEG at `quality`, from the decoded stored tiles (`tile(index)`); None
-    when one of them cannot be read as it is (the caller decodes through libvips then)."""
+    """The window of the level at `size` (stretched when they differ) as a JPEG at `quality`, from the
+    decoded stored tiles (`tile(index)`); None when one of them cannot be read as it is (the caller decodes
+    through libvips then)."""
     import cv2
 
     x, y, width, height = window
@@ -53,5 +55,7 @@ def cut_window(
         canvas[y0 - y : y1 - y, x0 - x : x1 - x] = pixels[y0 - top : y1 - top, x0 - left : x1 - left]
     if canvas is None:
         return None
+    if (width, height) != size:
+        canvas = cv2.resize(canvas, size, interpolation=cv2.INTER_LINEAR)
     ok, encoded = cv2.imencode(".jpg", canvas, [cv2.IMWRITE_JPEG_QUALITY, quality])
     return encoded.tobytes() if ok else None

@@ -9,7 +9,7 @@ from .errors import bad_request
 from .numbers import parse_decimal, parse_int, round_half_up
 
 if TYPE_CHECKING:
-    import pyvips
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class Box:
 class RegionMask(Protocol):
     """A shape inside the region's box whose outside the pipeline makes transparent or filled."""
 
-    def rasterize(self, box: Box, out_width: int, out_height: int) -> "pyvips.Image":
-        """A one-band uchar image of the output size: 255 inside the shape, 0 outside."""
+    def rasterize(self, box: Box, out_width: int, out_height: int) -> "np.ndarray":
+        """A uint8 (out_height, out_width) array: 255 inside the shape, 0 outside."""
         ...
 
 

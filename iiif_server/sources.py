@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Protocol
 
 import pyvips
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 from . import jpeg2000
 from .byte_cache import ByteBoundedCache
@@ -169,6 +169,10 @@ class DecodedOnce:
 
 HANDLE_CACHE_BYTES = 256 << 20
 HandleKey = tuple[Path, float, Level, int]
+RESOLVED_FOR_S = 1.0
+"""How long an identifier's file, once resolved inside the folder, is taken as resolved: resolving walks every
+component of the path (an `lstat` each), a `stat` of the file is all a request does in between."""
+RESOLVED_IDENTIFIERS = 4096
 
 
 class FolderSource:
@@ -185,6 +189,7 @@ class FolderSource:
         self.handles: ByteBoundedCache[HandleKey, tuple[pyvips.Image, int]] = ByteBoundedCache(
             cache_bytes, lambda handle: handle[1], max_items=max(1, cache_size)
         )
+        self._resolved: TTLCache[str, Path] = TTLCache(RESOLVED_IDENTIFIERS, RESOLVED_FOR_S)
         self._lock = threading.Lock()
 
     def identifiers(self) -> list[str]:
@@ -199,6 +204,17 @@ class FolderSource:
 
     def resolve(self, identifier: str) -> Path:
         """The file an identifier names; never a path outside the folder (404 otherwise)."""
+        with self._lock:
+            known = self._resolved.get(identifier)
+        if known is not None:
+            return known
+        real = self._resolve(identifier)
+        with self._lock:
+            self._resolved[identifier] = real
+        return real
+
+    def _resolve(self, identifier: str) -> Path:
+        """`resolve` done in full: the identifier checked, its candidates walked to their real paths."""
         if "\x00" in identifier or not identifier or identifier.startswith(("/", "\\")):
             raise IIIFError(400, "identifier is empty, absolute or contains a NUL byte", "identifier")
         if ".." in Path(identifier).parts or "\\" in identifier:
@@ -214,8 +230,7 @@ class FolderSource:
 
     def describe(self, identifier: str) -> SourceImage:
         """Size, levels and modification time of an image, cached until the file changes."""
-        path = self.resolve(identifier)
-        stat = path.stat()
+        path, stat = self._stat(identifier)
         key = (path, stat.st_mtime)
         with self._lock:
             cached = self._described.get(key)
@@ -224,6 +239,30 @@ class FolderSource:
             with self._lock:
                 self._described[key] = cached
         return cached
+
+    def described(self, identifier: str) -> SourceImage | None:
+        """The image's description when it is kept for the file as it is now (a `stat`, nothing read); None
+        when `describe` has work to do, or says why not."""
+        try:
+            path, stat = self._stat(identifier)
+        except IIIFError:
+            return None
+        with self._lock:
+            return self._described.get((path, stat.st_mtime))
+
+    def _stat(self, identifier: str) -> tuple[Path, os.stat_result]:
+        """The identifier's file and its `stat`; resolved again when the file went away since."""
+        path = self.resolve(identifier)
+        try:
+            return path, os.stat(path)
+        except OSError:
+            with self._lock:
+                self._resolved.pop(identifier, None)
+        path = self.resolve(identifier)  # 404 when it is gone for good
+        try:
+            return path, os.stat(path)
+        except OSError as error:
+            raise IIIFError(404, f"no image with identifier {identifier!r}", "identifier") from error
 
     def _read_description(self, path: Path, mtime: float, file_size: int) -> SourceImage:
         """The file's size and levels from its header (413 and 501 before any pixel is decoded)."""

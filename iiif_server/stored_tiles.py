@@ -5,9 +5,11 @@ mask), the tile's bytes behind the TIFF's JPEG tables are the answer, with nothi
 The pixels are the file's own (its JPEG quality, not IIIF_JPEG_QUALITY); those the decoding path would send
 differ by one JPEG encoding. Any other window of a JPEG-tiled level at its own size (an edge tile, a tile off
 the stored grid) is cut from the decoded stored tiles (`jpeg_windows.py`). `IIIF_TILE_PASSTHROUGH=0` turns
-both off; info.json offers the stored grid either way (`tile_side`).
+both off; info.json offers the stored grid either way (`tile_side`). `read_now` is what the short path
+(`short_path.py`) answers on the event loop: the small cases, once the file's layout was read.
 """
 
+import os
 import threading
 from functools import partial
 from pathlib import Path
@@ -16,7 +18,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from .byte_cache import ByteBoundedCache
-from .jpeg_windows import cut_window, decode
+from .jpeg_windows import cut_window, decode, tiles_of
 from .pipeline import choose_level, level_window
 from .plan import ImagePlan
 from .sources import Level, SourceImage
@@ -30,12 +32,18 @@ ADOBE_RGB = b"\xff\xee\x00\x0eAdobe\x00\x64\x00\x00\x00\x00\x00"
 SOF_MARKERS = (0xC0, 0xC1, 0xC2)  # baseline, extended and progressive frames
 RGB_IDS = b"RGB"  # the component ids libjpeg gives an RGB-coded stream
 MAX_TILE_BYTES = 16 << 20
+# What `read_now` does where the request arrived (on the event loop): whole stored tiles up to 1 MB, and
+# windows up to 512 x 512 px cut from at most four stored tiles (a few ms of decoding and encoding at most).
+INLINE_TILE_BYTES = 1 << 20
+INLINE_WINDOW_PIXELS = 512 * 512
+INLINE_WINDOW_TILES = 4
 VIEWER_TILE_SIDES = (256, 1024)  # the stored tile sides info.json offers as its tile size
 
 
 def stored_window(source: SourceImage, plan: ImagePlan) -> tuple[Level, tuple[int, int, int, int]] | None:
-    """The level and window the pipeline would read for `plan`, when sending them as stored gives the same
-    picture: the window is not scaled, and nothing after the cut changes its pixels."""
+    """The level and window the pipeline would read for `plan`, when the stored tiles give the same picture:
+    nothing after the cut changes its pixels, and the window is at most one pixel off the output size on
+    each side (the rounding of a region on a level made by halving an odd side: it is stretched to size)."""
     rotation = plan.rotation
     if (
         plan.format != "jpg"
@@ -49,9 +57,14 @@ def stored_window(source: SourceImage, plan: ImagePlan) -> tuple[Level, tuple[in
     box = plan.region.box
     level, shrink = choose_level(source, box, plan.width, plan.height)
     window = level_window(source, box, level.width, level.height)
-    if shrink != 1 or window[2:] != (plan.width, plan.height):
+    if shrink != 1 or abs(window[2] - plan.width) > 1 or abs(window[3] - plan.height) > 1:
         return None
     return level, window
+
+
+def whole_tile(tiles: JpegTiles, window: tuple[int, int, int, int], plan: ImagePlan) -> int | None:
+    """The index of the stored tile that is the planned image as it is, if one is."""
+    return tiles.tile_index(*window) if window[2:] == (plan.width, plan.height) else None
 
 
 def leading_segments(stream: bytes) -> tuple[int, bytes | None]:
@@ -140,31 +153,61 @@ class StoredTiles:
             return None
         return tiles.tile_width if VIEWER_TILE_SIDES[0] <= tiles.tile_width <= VIEWER_TILE_SIDES[1] else None
 
+    def kept_layout(self, source: SourceImage) -> TiffLayout | None:
+        """The file's layout when it was read before (nothing is read here)."""
+        with self._lock:
+            return self._layouts.get((source.path, source.mtime))
+
     def tiles_for(
-        self, source: SourceImage, plan: ImagePlan
+        self, source: SourceImage, plan: ImagePlan, layout: TiffLayout | None = None
     ) -> tuple[JpegTiles, tuple[int, int, int, int]] | None:
-        """The JPEG-tiled level and its window that `plan` sends as it is stored (see `stored_window`)."""
+        """The JPEG-tiled level and its window that `plan` is cut from (see `stored_window`), in `layout` (by
+        default the file's, read when it is not kept)."""
         found = stored_window(source, plan)
         if found is None:
             return None
         level, window = found
-        layout = self.layout(source)
+        layout = layout or self.layout(source)
         tiles = layout.level(level.page, level.subifd) if layout else None
         if tiles is None or (tiles.width, tiles.height) != (level.width, level.height):
             return None
         return tiles, window
 
-    def tile(self, source: SourceImage, tiles: JpegTiles, index: int) -> bytes | None:
-        """Stored tile `index` of `tiles` as one JPEG file, or None when it cannot be sent as it is."""
-        if not 0 <= index < len(tiles.offsets) or not 0 < tiles.counts[index] <= MAX_TILE_BYTES:
+    def tile(
+        self, source: SourceImage, tiles: JpegTiles, index: int, limit: int = MAX_TILE_BYTES
+    ) -> bytes | None:
+        """Stored tile `index` of `tiles` as one JPEG file (one `pread`), or None when it cannot be sent as
+        it is or is over `limit` bytes."""
+        if not 0 <= index < len(tiles.offsets) or not 0 < tiles.counts[index] <= limit:
             return None
         try:
-            with open(source.path, "rb", buffering=0) as file:
-                file.seek(tiles.offsets[index])
-                data = file.read(tiles.counts[index])
+            descriptor = os.open(source.path, os.O_RDONLY)
         except OSError:
             return None
+        try:
+            data = os.pread(descriptor, tiles.counts[index], tiles.offsets[index])
+        except OSError:
+            return None
+        finally:
+            os.close(descriptor)
         return as_jfif(tiles.jpeg_tables, data, tiles.photometric)
+
+    def read_now(self, source: SourceImage, plan: ImagePlan, quality: int) -> bytes | None:
+        """`read`, when the file's layout is kept and the work is small enough to do where the request
+        arrived: a whole stored tile of at most INLINE_TILE_BYTES, or a window of at most INLINE_WINDOW_PIXELS
+        cut from at most INLINE_WINDOW_TILES stored tiles of that many pixels each; None for anything else."""
+        layout = self.kept_layout(source)
+        found = self.tiles_for(source, plan, layout) if layout else None
+        if found is None:
+            return None
+        tiles, window = found
+        index = whole_tile(tiles, window, plan)
+        if index is not None:
+            return self.tile(source, tiles, index, INLINE_TILE_BYTES)
+        small = max(plan.width * plan.height, tiles.tile_width * tiles.tile_height) <= INLINE_WINDOW_PIXELS
+        if not small or len(tiles_of(tiles, window)) > INLINE_WINDOW_TILES:
+            return None
+        return self.cut(source, tiles, window, plan, quality)
 
     def read(self, source: SourceImage, plan: ImagePlan, quality: int) -> bytes | None:
         """The planned image from the stored tiles: a whole stored tile as it is, any other window of a
@@ -173,10 +216,22 @@ class StoredTiles:
         if found is None:
             return None
         tiles, window = found
-        index = tiles.tile_index(*window)
+        index = whole_tile(tiles, window, plan)
         if index is not None:
             return self.tile(source, tiles, index)
-        return cut_window(partial(self.decoded_tile, source, tiles), tiles, window, quality)
+        return self.cut(source, tiles, window, plan, quality)
+
+    def cut(
+        self,
+        source: SourceImage,
+        tiles: JpegTiles,
+        window: tuple[int, int, int, int],
+        plan: ImagePlan,
+        quality: int,
+    ) -> bytes | None:
+        """The window cut from the decoded stored tiles at the planned size, encoded at `quality`."""
+        size = (plan.width, plan.height)
+        return cut_window(partial(self.decoded_tile, source, tiles), tiles, window, size, quality)
 
     def decoded_tile(self, source: SourceImage, tiles: JpegTiles, index: int) -> np.ndarray | None:
         """Stored tile `index` decoded, kept for the windows next to it."""

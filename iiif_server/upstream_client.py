@@ -12,6 +12,7 @@ import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from .checked_connections import CheckedAddressBackend, checked_transport
 from .circuit_breaker import CircuitBreaker, CircuitOpen
 from .errors import IIIFError
 from .upstream_settings import UpstreamSettings
@@ -71,7 +72,10 @@ class UpstreamClient:
         if self._http is None or self._loop is not loop:
             limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
             timeout = httpx.Timeout(self.settings.timeout)
-            self._http = httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False)
+            # Every connection goes to an address checked for it (no DNS rebinding after `check`); with a
+            # transport of its own, httpx also ignores HTTP(S)_PROXY, which would resolve names itself.
+            transport = checked_transport(CheckedAddressBackend(self.settings.allow_private), limits)
+            self._http = httpx.AsyncClient(transport=transport, timeout=timeout, follow_redirects=False)
             self._loop, self._slots = loop, {}
         slot = self._slots.setdefault(host, asyncio.Semaphore(self.settings.per_host_concurrency))
         return self._http, slot
@@ -92,8 +96,9 @@ class UpstreamClient:
         return retry_after if retry_after is not None else float(self._backoff(state))
 
     async def check(self, url: str) -> None:
-        """The one SSRF check every upstream URL passes, redirect targets included (IIIFError 403 if not)."""
-        await check_url(url, self.settings.prefixes, self.settings.allow_private)
+        """The one SSRF check every upstream URL passes, redirect targets included (IIIFError 403 if not);
+        each connection checks its addresses again when it opens (checked_connections.py)."""
+        await check_url(url, self.settings.prefixes, self.settings.allow_private, self.settings.timeout)
 
     async def get(self, url: str, kind: str) -> bytes:
         """The body of `url`, an upstream `info` or `image` (checked by Content-Type); else IIIFError."""

@@ -1,5 +1,6 @@
 """SSRF guard for upstream URLs: only URLs under a configured prefix (scheme, host, port and path), without
-dot segments, and no private addresses unless allowed. Refusals say nothing about the URL or the network."""
+dot segments, and no private addresses unless allowed (`checked_addresses`, the rule that connections obey
+too: see checked_connections.py). Refusals say nothing about the URL or the network."""
 
 import asyncio
 import ipaddress
@@ -20,6 +21,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # Control characters, spaces and backslashes: parsers disagree on them, and no upstream URL needs them.
 UNSAFE_CHARACTERS = re.compile(r"[\x00-\x20\x7f\\]")
 NOT_ALLOWED = "upstream URL is not under a configured upstream (IIIF_UPSTREAMS, IIIF_UPSTREAM_ALLOWED_HOSTS)"
+NON_PUBLIC = "upstream host resolves to a non-public address (IIIF_UPSTREAM_ALLOW_PRIVATE is off)"
 
 
 @dataclass(frozen=True)
@@ -102,21 +104,30 @@ def allowed_target(url: str, prefixes: Iterable[UpstreamPrefix]) -> tuple[str, i
     return host, port
 
 
-async def check_url(url: str, prefixes: Iterable[UpstreamPrefix], allow_private: bool) -> None:
+async def check_url(
+    url: str, prefixes: Iterable[UpstreamPrefix], allow_private: bool, timeout: float | None
+) -> None:
     """Raise IIIFError 403 unless `url` may be fetched; every address its host resolves to is checked."""
     target = allowed_target(url, prefixes)
     if target is None:
         log.info("refused upstream URL %r", url)
         raise IIIFError(403, NOT_ALLOWED, "identifier")
-    host, port = target
+    await checked_addresses(*target, allow_private, timeout)
+
+
+async def checked_addresses(host: str, port: int, allow_private: bool, timeout: float | None) -> list[str]:
+    """The addresses `host` resolves to, off the event loop and within `timeout` seconds, in order and without
+    repeats: IIIFError 502 if it cannot be resolved, 403 if one is not public while `allow_private` is off."""
     try:
-        found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, ValueError) as error:
-        log.warning("upstream host %r cannot be resolved: %s", host, error)
+        async with asyncio.timeout(timeout):
+            found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError) as error:  # a TimeoutError is an OSError
+        log.warning("upstream host %r cannot be resolved: %r", host, error)
         raise IIIFError(502, "upstream host cannot be resolved", "identifier") from error
-    for *_, address in found:
-        ip = ipaddress.ip_address(str(address[0]).partition("%")[0])  # without an IPv6 scope
+    addresses = list(dict.fromkeys(str(address[0]) for *_, address in found))
+    for address in addresses:
+        ip = ipaddress.ip_address(address.partition("%")[0])  # without an IPv6 scope
         if not ip.is_global and not allow_private:
             log.warning("upstream host %r resolves to the non-public address %s", host, ip)
-            reason = "upstream host resolves to a non-public address (IIIF_UPSTREAM_ALLOW_PRIVATE is off)"
-            raise IIIFError(403, reason, "identifier")
+            raise IIIFError(403, NON_PUBLIC, "identifier")
+    return addresses

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from iiif_server import stored_tiles
 from iiif_server.access import token_digest
-from iiif_server.app import create_app
+from iiif_server.app import IIIFImageAPI, create_app
 from iiif_server.pipeline import level_scale
 from iiif_server.service_settings import ServiceSettings
 from iiif_server.settings import Settings
@@ -244,3 +244,17 @@ def test_info_json_offers_the_stored_grid_and_its_tiles_are_sent_as_stored(on, o
     )  # no JPEG tiles: the setting
     path = tile_path("ycbcr", 2, 1, 0)  # a tile of the advertised grid at scale factor 2
     assert np.array_equal(decoded(on.get(path).content), stored(folder / "ycbcr.tif", 1, (256, 0, 256, 256)))
+
+
+def test_a_window_a_pixel_off_its_level_is_stretched_from_the_stored_tiles(on, off, folder, monkeypatch):
+    # The right edge at scale factor 2: 21 px of the full size are ceil(21 / 2) = 11 px, but the halved level
+    # (650 px of 1301) holds 10 of them: libvips would be asked to resample; the stored tiles are stretched.
+    path = "/iiif/3/ycbcr/1280,0,21,512/11,256/0/default.jpg"
+    rendered = decoded(off.get(path).content)
+    renders = []
+    monkeypatch.setattr(IIIFImageAPI, "render", lambda *args: renders.append(args))
+    cut = decoded(on.get(path).content)
+    assert renders == [] and cut.shape == rendered.shape == (256, 11, 3)
+    assert np.abs(cut - rendered).mean() < 4
+    truth = stored(folder / "ycbcr.tif", 1, (640, 0, 10, 256))
+    assert np.abs(cut[:, :10] - truth).mean() < 8  # the level's pixels, a tenth wider

@@ -3,7 +3,10 @@ path) are fetched, redirects included; refusals look alike and name no host or p
 values and control characters are clear errors; upstream images are checked for format and pixel count from
 their header before they are decoded."""
 
+import asyncio
+import ipaddress
 import json
+import socket
 import struct
 import time
 import zlib
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpcore
+import httpx
 import pytest
 import pyvips
 from fault_upstream import free_port, serve_in_thread, upstream_settings
@@ -21,6 +26,8 @@ from starlette.testclient import TestClient
 from extensions.job_settings import JobSettings
 from extensions.jobs import jobs_extension
 from iiif_server.app import create_app
+from iiif_server.checked_connections import CheckedAddressBackend, checked_transport
+from iiif_server.errors import IIIFError
 from iiif_server.settings import Settings
 from iiif_server.upstream_settings import UpstreamSettings, parse_allowed_hosts, parse_upstreams
 from iiif_server.url_guard import allowed_target
@@ -129,6 +136,92 @@ def test_a_redirect_to_another_port_is_refused(make_server, faults, probe) -> No
     response = server.get("/iiif/3/up:grid/full/max/0/default.png")
     assert response.status_code == 403 and "127.0.0.1" not in response.text, response.text
     assert probe[0].requests == []
+
+
+PUBLIC = "93.184.215.14"  # a global address, never connected to: the tests refuse or record first
+
+
+def fake_resolver(
+    monkeypatch: pytest.MonkeyPatch, host: str, answers: list[list[str]], delay: float = 0.0
+) -> list[list[str]]:
+    """Make name resolution (socket.getaddrinfo, which loop.getaddrinfo and anyio run) answer `host` after
+    `delay` seconds with the next of `answers` on each call, the last one ever after; other names resolve as
+    before. Returns the answers given, one list per call."""
+    real, given = socket.getaddrinfo, []
+
+    def resolve(name: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if name not in (host, host.encode()):  # anyio asks with the IDNA-encoded name
+            return real(name, port, *args, **kwargs)
+        time.sleep(delay)
+        given.append(answers[min(len(given), len(answers) - 1)])
+        found = [(ipaddress.ip_address(a), a) for a in given[-1]]
+        return [
+            (socket.AF_INET6 if ip.version == 6 else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+            for ip, a in found
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    return given
+
+
+def test_a_host_that_resolves_to_loopback_after_the_check_is_refused(make_server, monkeypatch) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))  # a loopback service: counts TCP connections
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    given = fake_resolver(monkeypatch, "rebind.example", [[PUBLIC], ["127.0.0.1"]])
+    server = make_server(allow_private=False, upstreams={"rb": f"http://rebind.example:{port}/iiif/3/"})
+    with listener:
+        response = server.get("/iiif/3/rb:grid/info.json")
+        assert response.status_code == 403 and "non-public address" in response.text, response.text
+        assert "127.0.0.1" not in response.text and len(given) == 2  # the check, the connection: no retries
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # no connection reached the loopback service
+
+
+def test_a_name_that_resolves_slower_than_the_upstream_timeout_is_502(make_server, monkeypatch) -> None:
+    fake_resolver(monkeypatch, "slow.example", [[PUBLIC]], delay=2.0)  # the upstream timeout is 1 s
+    server = make_server(allow_private=False, upstreams={"slow": "http://slow.example/iiif/3/"})
+    response = server.get("/iiif/3/slow:grid/info.json")
+    assert response.status_code == 502 and "cannot be resolved" in response.text, response.text
+
+
+def test_connections_go_to_the_checked_address_and_tls_names_the_host(monkeypatch) -> None:
+    """Each connection the pool opens resolves the host once and connects to a checked address (the
+    next one when one does not answer); TLS is started with the host name, so it sends and verifies it."""
+    connected: list[str] = []
+    tls_names: list[str] = []
+
+    class Stream(httpcore.AsyncNetworkStream):
+        async def start_tls(self, ssl_context: Any, server_hostname: str | None = None, **_: Any) -> Any:
+            tls_names.append(str(server_hostname))
+            raise httpcore.ConnectError("recorded")
+
+    class Recorder(httpcore.AsyncNetworkBackend):
+        async def connect_tcp(self, host: str, port: int, *_: Any, **__: Any) -> httpcore.AsyncNetworkStream:
+            connected.append(host)
+            if host == "2606:2800:21f:cb07:6820:80da:af6b:8b2c":
+                raise httpcore.ConnectError("unreachable")
+            return Stream()
+
+    answers = [["2606:2800:21f:cb07:6820:80da:af6b:8b2c", PUBLIC], ["127.0.0.1", PUBLIC]]
+    given = fake_resolver(monkeypatch, "rebind.example", answers)
+    backend = CheckedAddressBackend(allow_private=False, inner=Recorder())
+
+    async def fetch_twice() -> list[BaseException]:
+        transport = checked_transport(backend, httpx.Limits(max_connections=1))
+        async with httpx.AsyncClient(transport=transport) as http:
+            outcomes = []
+            for _ in range(2):
+                try:
+                    await http.get("https://rebind.example/iiif/3/x/info.json")
+                except (httpx.ConnectError, IIIFError) as error:
+                    outcomes.append(error)
+            return outcomes
+
+    first, second = asyncio.run(fetch_twice())
+    assert isinstance(first, httpx.ConnectError) and tls_names == ["rebind.example"]
+    assert isinstance(second, IIIFError) and second.status == 403, second
+    assert connected == ["2606:2800:21f:cb07:6820:80da:af6b:8b2c", PUBLIC] and len(given) == 2
 
 
 def test_a_jobs_manifest_on_another_port_is_refused(image_root, upstream, faults, probe) -> None:

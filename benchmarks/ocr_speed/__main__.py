@@ -9,10 +9,13 @@ built in process with its models loaded first (IIIF_OCR_WARM_UP). For each page,
 answers `regions.json` (Stage 1: the page read and its lines found) and then `ocr.json` (Stage 2: every line
 cut and read; Stage 1 comes from its cache), both the first, uncached time. The table gives the mean seconds
 per page (wall-clock; and the process's CPU time, steadier on a shared machine) and per 6 megapixels (a
-2000x3000 page) by configuration; `default` always runs first.
+2000x3000 page) by configuration; `default` always runs first. Where Tesseract is installed with the pages'
+languages (`benchmarks/real_pages/setup.sh`), it reads the same pages in the same run (`--no-tesseract`: not),
+one thread as in `benchmarks.real_pages`, and the last line gives each configuration's time over Tesseract's.
 """
 
 import argparse
+import resource
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +25,7 @@ import pyvips
 from starlette.testclient import TestClient
 
 from benchmarks.real_pages.pages import SPLITS, PageEntry, read_manifest, select_pages
+from benchmarks.real_pages.tesseract_ocr import LANGUAGES, missing_tesseract, read_with_tesseract
 from extensions.server import create_server_app
 from extensions.server_settings import ServerSettings
 
@@ -106,6 +110,29 @@ def run(pages: Sequence[PageEntry], configs: dict[str, dict[str, str]]) -> dict[
     return timings
 
 
+def child_cpu() -> float:
+    """CPU seconds of this process's finished children (Tesseract runs)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def tesseract_timings(pages: Sequence[PageEntry]) -> Timings:
+    """Tesseract's seconds per page (all in the Stage 1 column: it finds and reads lines in one run)."""
+    found = Timings()
+    for page in pages:
+        cpu = child_cpu()
+        reading = read_with_tesseract(page.image, LANGUAGES[page.dataset])
+        header = pyvips.Image.new_from_file(str(page.image))
+        found.stage1.append(reading.seconds)
+        found.stage2.append(0.0)
+        found.cpu1.append(child_cpu() - cpu)
+        found.cpu2.append(0.0)
+        found.pixels.append(header.width * header.height)
+        found.lines.append(len(reading.lines))
+        print(f"{page.id} tesseract: {reading.seconds:.2f} s", flush=True)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,12 +142,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--datasets", nargs="+", default=[])
     parser.add_argument("--limit", type=int, help="at most this many pages per data set")
     parser.add_argument("--config", nargs="+", default=[], metavar="NAME:VAR=VALUE,…")
+    parser.add_argument("--no-tesseract", action="store_true", help="leave out Tesseract")
     args = parser.parse_args(argv)
     pages = select_pages(read_manifest(args.data), args.split, args.datasets, args.limit)
     timings = run(pages, configurations(args.config))
+    missing = "--no-tesseract" if args.no_tesseract else missing_tesseract({page.dataset for page in pages})
+    if missing is None:
+        timings["tesseract"] = tesseract_timings(pages)
     print("\n" + HEADER)
     for name, found in timings.items():
         print(found.row(name))
+    if missing is None:
+        tesseract = sum(timings["tesseract"].stage1)
+        ratios = (f"{name} {(sum(t.stage1) + sum(t.stage2)) / tesseract:.2f}x" for name, t in timings.items())
+        print(f"\ntime over Tesseract's (1 thread) on the same pages: {', '.join(list(ratios)[:-1])}")
+    else:
+        print(f"\nno Tesseract column: {missing}")
 
 
 if __name__ == "__main__":

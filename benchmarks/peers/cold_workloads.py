@@ -9,6 +9,8 @@ Workloads:
   they are stored (`IIIF_TILE_PASSTHROUGH`), the edge tiles are decoded and encoded again.
 - `cold256off`, `cold512off`: the same grids shifted by half a tile, so that every tile is cut from up to four
   stored tiles.
+- `whole256`: only the whole tiles of `cold256` (a full 256 px square inside its level), each exactly a stored
+  tile: what this project sends as it is stored.
 
 Pages come in one shuffled order, each page's tiles level by level, row by row (as a viewer or a dataset
 builder asks for them). Each server walks the list from its start (wrk, one thread, keep-alive
@@ -27,19 +29,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-COLD_WORKLOADS = ("cold256", "cold256off", "cold512", "cold512off")
-GRIDS = {
-    "cold256": (256, False),
-    "cold256off": (256, True),
-    "cold512": (512, False),
-    "cold512off": (512, True),
+COLD_WORKLOADS = ("cold256", "whole256", "cold256off", "cold512", "cold512off")
+GRIDS = {  # tile side, shifted by half a tile, whole tiles only
+    "cold256": (256, False, False),
+    "whole256": (256, False, True),
+    "cold256off": (256, True, False),
+    "cold512": (512, False, False),
+    "cold512off": (512, True, False),
 }
 PEER = "iipimage"
 
 
-def tile_tails(width: int, height: int, tile: int, shifted: bool) -> list[str]:
+def tile_tails(width: int, height: int, tile: int, shifted: bool, whole: bool = False) -> list[str]:
     """Region/size/rotation/quality.format of every tile of a `tile` px grid at every scale factor (shifted by
-    half a tile when `shifted`)."""
+    half a tile when `shifted`; only the tiles a whole `tile` px square inside their level when `whole`)."""
     tails = []
     factor = 1
     while True:
@@ -48,6 +51,9 @@ def tile_tails(width: int, height: int, tile: int, shifted: bool) -> list[str]:
         for y in range(start, height, span):
             for x in range(start, width, span):
                 w, h = min(span, width - x), min(span, height - y)
+                inside = (x + span) // factor <= width // factor and (y + span) // factor <= height // factor
+                if whole and not inside:
+                    continue
                 region = "full" if (x, y, w, h) == (0, 0, width, height) else f"{x},{y},{w},{h}"
                 tails.append(f"{region}/{math.ceil(w / factor)},{math.ceil(h / factor)}/0/default.jpg")
         if max(width, height) <= span:
@@ -66,13 +72,13 @@ def page_base(server_name: str, base: str, folder: str, page: str) -> str:
 def cold_paths(data: Path, workload: str, server_name: str, base: str) -> list[str]:
     """The workload's URL paths on one server, in the one order every server gets."""
     sizes: dict[str, list[int]] = json.loads((data / "cold" / "sizes.json").read_text())
-    tile, shifted = GRIDS[workload]
+    tile, shifted, whole = GRIDS[workload]
     pages = sorted(sizes)
     random.Random(17).shuffle(pages)
     return [
         page_base(server_name, base, f"tiles{tile}", page) + tail
         for page in pages
-        for tail in tile_tails(*sizes[page], tile, shifted)
+        for tail in tile_tails(*sizes[page], tile, shifted, whole)
     ]
 
 

@@ -193,6 +193,20 @@ class Server:
                 total += int(fields[11]) + int(fields[12])  # utime + stime
         return total / os.sysconf("SC_CLK_TCK")
 
+    def peak_memory_mb(self) -> float:
+        """The largest peak resident memory (VmHWM) of one of the server's processes so far, in MB."""
+        peak = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                pid = int(status.parent.name)
+                if not self.process or os.getpgid(pid) != self.process.pid:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+            except (OSError, ValueError):
+                continue
+            peak = max(peak, int(fields.get("VmHWM", "0 kB").split()[0]))
+        return peak / 1024
+
     def wait_quiet(self, timeout: float = 120) -> None:
         """Wait until the server has finished what the last run left it (requests wrk gave up on)."""
         deadline = time.monotonic() + timeout
@@ -496,6 +510,7 @@ def main() -> None:
                 if cold_clients
                 else {}
             )
+            peaks = {server.name: server.peak_memory_mb() for server in servers}
         except Exception:
             for server in servers:
                 log = scratch / f"{server.name}.log"
@@ -514,6 +529,8 @@ def main() -> None:
     table = markdown(results, names, clients_list, meta)
     table += jp2_workload.markdown(jp2, clients_list) if jp2 else ""
     table += cold_workloads.markdown(cold, cold_clients) if cold else ""
+    table += "\nPeak resident memory of the largest process of each server (VmHWM, after every run): "
+    table += ", ".join(f"{name} {mb:.0f} MB" for name, mb in peaks.items()) + ".\n"
     (args.results / "peers.md").write_text(table)
     (args.results / "peers.json").write_text(
         json.dumps(
