@@ -51,19 +51,15 @@ def rasterize_mask(rings: Sequence[np.ndarray], box: Box, out_width: int, out_he
     xs = x0[edge] + t * (x1[edge] - x0[edge])
     # Column c is inside a span [a, b) when a <= box.x + (c + 0.5) * scale_x < b.
     columns = np.clip(np.ceil((xs - box.x) / scale_x - 0.5), 0, out_width).astype(np.intp)
-    order = np.lexsort((xs, rows))
-    rows, columns = rows[order], columns[order]
-    # Even-odd: a row's sorted crossings pair up as spans (1st, 2nd), (3rd, 4th), ...
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    starts = np.flatnonzero((rank % 2 == 0)[:-1] & (rows[1:] == rows[:-1]))
-    # The spans, in row-major order, cut the flattened mask into runs of 0 and 255.
-    bounds = np.empty(2 * len(starts) + 2, dtype=np.intp)
-    bounds[0], bounds[-1] = 0, out_width * out_height
-    bounds[1:-1:2] = rows[starts] * out_width + columns[starts]
-    bounds[2:-1:2] = rows[starts + 1] * out_width + columns[starts + 1]
-    values = np.zeros(len(bounds) - 1, dtype=np.uint8)
+    # Even-odd: every ring crosses a row an even number of times (at [low, high)), so a row's crossings,
+    # sorted, pair up as spans (1st, 2nd), (3rd, 4th), ...; sorted in row-major order, all of them cut the
+    # flattened mask into runs of 0 and 255 (columns keep the order of the crossings' x; equal ones are
+    # equal bounds).
+    bounds = np.sort(rows * out_width + columns)
+    runs = np.diff(bounds, prepend=0, append=out_width * out_height)
+    values = np.zeros(len(runs), dtype=np.uint8)
     values[1::2] = 255
-    return np.repeat(values, np.diff(bounds)).reshape(out_height, out_width)
+    return np.repeat(values, runs).reshape(out_height, out_width)
 
 
 @dataclass(frozen=True)

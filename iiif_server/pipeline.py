@@ -15,7 +15,8 @@ JPEG_SHRINKS = (8, 4, 2)
 FILL_IN_MEMORY_PIXELS = 1_000_000
 """Masked images up to this many pixels are filled in memory (`filled`), larger ones stream: in place, memory
 is faster at every size measured (JPEG blocks, masked ÷ rectangle, streamed → in memory: 0.4 Mpx 2.02 → 1.37,
-1.5 Mpx 1.90 → 1.58, 6 Mpx 1.34 → 1.06), so this bounds the buffer a request holds (3 MB), not the time."""
+1.5 Mpx 1.90 → 1.58, 6 Mpx 1.34 → 1.06), so this bounds the memory a request holds (a 3 MB buffer, twice
+that while its JPEG is written: `formats.jpeg_of_pixels`), not the time."""
 
 
 def level_scale(full: int, level: int) -> float:
@@ -171,4 +172,6 @@ def render(
     background: tuple[int, int, int] = WHITE,
 ) -> bytes:
     """Run the whole chain for one planned request and return the encoded bytes."""
-    return encode(build_image(source, handles, plan, background), plan.format, options, background)
+    image = build_image(source, handles, plan, background)
+    in_memory = plan.region.mask is not None and plan.width * plan.height <= FILL_IN_MEMORY_PIXELS
+    return encode(image, plan.format, options, background, in_memory)

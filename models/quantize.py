@@ -5,6 +5,8 @@ import argparse
 import json
 from pathlib import Path
 
+from .derived_manifest import derived_manifest, write_manifest
+
 # Conv quantised too made PP-OCRv4's recogniser read 1 line in 60 as before, three times slower (ConvInteger);
 # MatMul and Gemm alone kept 56 in 60 (benchmarks/ocr_speed).
 DEFAULT_OPS = ("MatMul", "Gemm")
@@ -24,33 +26,10 @@ def with_initializers(model_path: Path, target: Path) -> Path:
     the quantiser needs to find them."""
     import onnx
 
-    model = onnx.load(str(model_path))
-    kept = []
-    for node in model.graph.node:
-        if node.op_type == "Constant" and [a.name for a in node.attribute] == ["value"]:
-            tensor = onnx.TensorProto()
-            tensor.CopyFrom(node.attribute[0].t)
-            tensor.name = node.output[0]
-            model.graph.initializer.append(tensor)
-        else:
-            kept.append(node)
-    del model.graph.node[:]
-    model.graph.node.extend(kept)
-    onnx.save(model, str(target))
+    from .graph_folding import constants_as_initializers
+
+    onnx.save(constants_as_initializers(onnx.load(str(model_path))), str(target))
     return target
-
-
-def quantized_manifest(raw: dict, model_file: str, sha256: str, ops: list[str]) -> dict:
-    """The float model's manifest for its INT8 copy: another name and version (so cached predictions are
-    not shared), the new file next to the manifest, its checksum; crop recipe and charset unchanged."""
-    manifest = {key: value for key, value in raw.items() if key != "package"}
-    return {
-        **manifest,
-        "name": f"{raw['name']}-int8",
-        "version": f"{raw['version']}; INT8 dynamic quantisation of {'/'.join(ops)}",
-        "file": model_file,
-        "sha256": sha256,
-    }
 
 
 def run(args: argparse.Namespace) -> None:
@@ -68,7 +47,8 @@ def run(args: argparse.Namespace) -> None:
         quantize_dynamic(staged, target, weight_type=QuantType.QInt8, op_types_to_quantize=list(args.ops))
     finally:
         staged.unlink()
-    manifest = quantized_manifest(raw, target.name, file_sha256(target), list(args.ops))
+    how = f"INT8 dynamic quantisation of {'/'.join(args.ops)}"
+    manifest = derived_manifest(raw, "int8", how, target.name, file_sha256(target))
     manifest_path = args.out / f"{source.name}-int8.json"
-    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_manifest(manifest, manifest_path)
     print(f"wrote {target} and {manifest_path}")

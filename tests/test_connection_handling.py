@@ -1,6 +1,5 @@
 """The HTTP connection itself: a 500 closes the keep-alive connection cleanly, slow clients are cut off."""
 
-import asyncio
 import socket
 import threading
 import time
@@ -14,7 +13,7 @@ from starlette.routing import Route
 
 from iiif_server.app import create_app
 from iiif_server.extension import Extension
-from iiif_server.http_protocol import HeadWithBody, header_deadline_protocol
+from iiif_server.http_protocol import header_deadline_protocol
 from iiif_server.route_label import OTHER, LabelledRoute
 from iiif_server.settings import Settings
 
@@ -135,44 +134,3 @@ def test_a_normal_keep_alive_connection_serves_many_requests(port: int) -> None:
             get(sock, "/fine")
             assert read_response(sock)[:1] == (200,)
             time.sleep(0.6)  # each request well within the deadline; the gaps add up past it
-
-
-class RecordedTransport:
-    """What a transport was asked to send, one list per system call."""
-
-    def __init__(self) -> None:
-        self.sent: list[list[bytes]] = []
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.sent.append([data])
-
-    def writelines(self, items) -> None:
-        self.sent.append(list(items))
-
-    def is_closing(self) -> bool:
-        return self.closed
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def test_a_response_head_goes_out_with_its_body() -> None:
-    loop = asyncio.new_event_loop()
-    transport = RecordedTransport()
-    writes = HeadWithBody(transport, loop)  # type: ignore[arg-type]
-    writes.write(b"HTTP/1.1 200 OK\r\n\r\n")
-    writes.write(b"tile")
-    assert transport.sent == [[b"HTTP/1.1 200 OK\r\n\r\n", b"tile"]]  # one call for both
-    writes.write(b"HTTP/1.1 304 Not Modified\r\n\r\n")  # no body follows: sent when this turn ends
-    assert len(transport.sent) == 1
-    loop.call_soon(loop.stop)
-    loop.run_forever()
-    assert transport.sent[1:] == [[b"HTTP/1.1 304 Not Modified\r\n\r\n"]]
-    large = b"x" * 100_000
-    writes.write(large)  # not a head: at once
-    writes.write(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")
-    writes.close()  # what is held goes before the close
-    assert transport.sent[2:] == [[large], [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"]]
-    assert transport.closed
-    loop.close()

@@ -209,7 +209,7 @@ def test_evaluate_stage1_cli_with_the_shipped_detector(tmp_path, monkeypatch, ca
     assert report["scores"]["truth"] == 61
     assert report["scores"]["ap50"] >= 0.9
     assert report["scores"]["recall"] >= 0.95
-    assert report["detector"]["name"] == "ppocrv4-det"
+    assert report["detector"]["name"] == "ppocrv4-det-folded"
     assert [p["image"] for p in report["pages"]] == ["page2.jpg"]
     assert report["skipped"] == [{"image": str(pages / "unannotated.png"), "reason": "no annotation file"}]
     assert (out / "stage1.md").read_text() == captured.out

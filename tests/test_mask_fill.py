@@ -6,7 +6,7 @@ import pytest
 import pyvips
 
 from extensions.polygon_mask import PolygonMask
-from iiif_server.formats import WHITE
+from iiif_server.formats import WHITE, EncodeOptions, encode
 from iiif_server.pipeline import FILL_IN_MEMORY_PIXELS, apply_mask, filled
 from iiif_server.region import Box
 
@@ -46,6 +46,18 @@ def test_filled_paints_exactly_the_outside_and_leaves_the_source_alone(
     np.testing.assert_array_equal(array(out), expected)
     np.testing.assert_array_equal(array(filled(image, mask, fill)), expected)  # a second time: the same
     np.testing.assert_array_equal(array(image), pixels)  # the fill went into a buffer of its own
+
+
+@pytest.mark.parametrize(("bands", "quality"), [(3, 85), (3, 95), (1, 85)])
+def test_a_filled_jpeg_written_from_memory_has_the_pixels_libvips_writes(bands: int, quality: int) -> None:
+    """OpenCV's libjpeg-turbo with libvips' settings (no colour subsampling from quality 90 on)."""
+    _, image, mask = source(64, 80, bands)
+    painted = filled(image, mask, [255.0] * bands)
+    ours = encode(painted, "jpg", EncodeOptions(jpeg_quality=quality), WHITE, in_memory=True)
+    theirs = painted.jpegsave_buffer(Q=quality, keep="none")
+    assert ours != theirs  # written by the other encoder...
+    decoded = [array(pyvips.Image.new_from_buffer(body, "")) for body in (ours, theirs)]
+    np.testing.assert_array_equal(decoded[0], decoded[1])  # ...to the same pixels
 
 
 def test_a_transparent_mask_is_the_alpha_band_and_keeps_every_colour() -> None:

@@ -221,8 +221,15 @@ def test_the_charset_comes_from_the_model(manifest: Path, classes: int) -> None:
 def test_the_default_manifests_match_their_files() -> None:
     detection = load_manifest(DEFAULTS.detection_manifest)
     recognition = load_manifest(DEFAULTS.recognition_manifest)
-    assert detection.verify().name == "ch_PP-OCRv4_det_infer.onnx"
-    assert recognition.verify().name == "latin_rec.onnx"
+    assert detection.verify().name == "ppocrv4_det_folded.onnx"  # iiif-train fold of ppocrv4_det.json
+    assert recognition.verify().name == "latin_rec_folded.onnx"  # iiif-train fold of latin_rec.json
+    assert load_manifest(DEFAULTS.detection_manifest.parent / "ppocrv4_det.json").verify().name == (
+        "ch_PP-OCRv4_det_infer.onnx"
+    )  # the float ones stay selectable
+    assert (
+        load_manifest(DEFAULTS.recognition_manifest.parent / "latin_rec.json").verify().name
+        == "latin_rec.onnx"
+    )
     assert load_manifest(PPOCR_REC).verify().name == "ch_PP-OCRv4_rec_infer.onnx"  # still selectable
     assert (detection.task, detection.input_size % 32, detection.classes) == ("detection", 0, ("line",))
     assert recognition.crop is not None and recognition.crop.target_height == recognition.input_size == 48

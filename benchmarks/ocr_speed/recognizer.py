@@ -1,7 +1,8 @@
 """Stage 2's network alone, on the line crops the server cuts from real pages: how the crops are batched, how
-ONNX Runtime's threads wait, and an INT8 copy of the model, side by side in one run.
+ONNX Runtime's threads wait, and other model files (the float `latin_rec.json` the default is folded from,
+an INT8 copy), side by side in one run.
 
-    python -m benchmarks.ocr_speed.recognizer [--pages ID …] [--rounds 2] [--int8 MANIFEST]
+    python -m benchmarks.ocr_speed.recognizer [--pages ID …] [--rounds 2] [--models MANIFEST …]
 
 The crops are taken from the server itself (in process, its defaults): its recogniser is wrapped so that
 `ocr.json` of each page hands over the crops it reads. Each variant then reads all of them once per round,
@@ -69,9 +70,9 @@ def page_crops(data: Path, pages: Sequence[str]) -> tuple[list[np.ndarray], Serv
     return captured.crops, settings
 
 
-def variants(settings: ServerSettings, int8: Path | None) -> dict[str, Any]:
+def variants(settings: ServerSettings, models: Sequence[Path]) -> dict[str, Any]:
     """The recognisers compared: the way Stage 2 ran before (batches of 8, ONNX Runtime's own threads, which
-    spin), each change in turn, and the server's recogniser now (its registry's)."""
+    spin), each change in turn, the server's recogniser now (its registry's), and the same with `models`."""
     manifest = load_manifest(settings.onnx.recognition_manifest)
     path = str(manifest.verify())
     spinning = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
@@ -83,9 +84,9 @@ def variants(settings: ServerSettings, int8: Path | None) -> dict[str, Any]:
         f"width batches ({BATCH_COLUMNS} columns), cores a run": TextRecognizer(sleeping, manifest, 8),
         "now: width batches, cores at once, one thread each": ModelRegistry(settings.onnx).recognizer(),
     }
-    if int8 is not None:
-        quantized = replace(settings.onnx, recognition_manifest=int8)
-        chosen["now, INT8 model"] = ModelRegistry(quantized).recognizer()
+    for other in models:
+        recognizer = ModelRegistry(replace(settings.onnx, recognition_manifest=other)).recognizer()
+        chosen[f"now, {recognizer.manifest.name}"] = recognizer
     return chosen
 
 
@@ -96,10 +97,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--pages", nargs="+", default=list(PAGES))
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--int8", type=Path, help="manifest of an INT8 copy (iiif-train quantize)")
+    parser.add_argument("--models", type=Path, nargs="*", default=[], help="other recognisers' manifests")
     args = parser.parse_args(argv)
     crops, settings = page_crops(args.data, args.pages)
-    recognizers = variants(settings, args.int8)
+    recognizers = variants(settings, args.models)
     seconds = {name: [0.0, 0.0] for name in recognizers}
     texts: dict[str, list[str]] = {}
     for _ in range(args.rounds):
