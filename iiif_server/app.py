@@ -73,8 +73,8 @@ class IIIFImageAPI:
         self.rendered = RenderedImages(
             self.settings.render_cache_mb << 20, self.settings.render_cache_item_kb << 10
         )
-        # info.json answers and whole stored tiles sent before the middlewares (`short_path.py`); not when
-        # names may be private (each request is then checked).
+        # info.json answers, kept images and stored tiles sent before the middlewares (`short_path.py`); not
+        # when names may be private (each request is then checked).
         self.short_prefixes = (IMAGE_API_3.prefix.encode(), IMAGE_API_2.prefix.encode())
         self.info_answers = (
             None
@@ -173,10 +173,10 @@ class IIIFImageAPI:
         body = await run_in_threadpool(self.render, source, opener, image_plan, background)
         return Response(body, media_type=MEDIA_TYPES[image_plan.format], headers=headers)
 
-    def stored_tile_now(self, scope: Scope) -> Prepared | None:
-        """A window of a folder image's stored tiles (a whole tile as it is, or a small window cut from few),
-        answered where the request arrived when the image was described and its layout read by an earlier
-        request (`StoredTiles.read_now`); None sends the request the full way, which also answers errors."""
+    def image_now(self, scope: Scope) -> Prepared | None:
+        """A folder image answered where the request arrived, when the image was described by an earlier
+        request and its answer is kept (`IIIF_RENDER_CACHE_MB`) or is a window of its stored tiles
+        (`StoredTiles.read_now`); None sends the request the full way, which also answers every error."""
         headers = plain_get(scope, self.short_prefixes, self.settings.max_url_length)
         if headers is None or scope.get("query_string") or any(name in headers for name in VALIDATORS):
             return None
@@ -194,12 +194,18 @@ class IIIFImageAPI:
             image_plan = self.services.plan(image_request, source, self.access.limits_for(request), version)
         except IIIFError:
             return None
-        body = self.stored_tiles.read_now(source, image_plan, self.services.encode_options.jpeg_quality)
-        if body is None:
-            return None
         base_url = self.services.base_url(request)
         answer_headers = self.image_headers(image_plan, version, source, WHITE, base_url)
-        return 200, Response(body, media_type=MEDIA_TYPES["jpg"], headers=answer_headers).raw_headers, body
+        body = self.rendered.get(answer_headers["ETag"])
+        if body is None and self.settings.tile_passthrough:
+            quality = self.services.encode_options.jpeg_quality
+            body = self.stored_tiles.read_now(source, image_plan, quality)
+            if body is not None:
+                self.rendered.put(answer_headers["ETag"], body)
+        if body is None:
+            return None
+        media_type = MEDIA_TYPES[image_plan.format]
+        return 200, Response(body, media_type=media_type, headers=answer_headers).raw_headers, body
 
     def image_headers(
         self,
@@ -330,8 +336,7 @@ def create_app(settings: Settings, extensions: Sequence[Extension] = ()) -> Star
     )
     app.add_middleware(UnhandledErrors)
     if api.info_answers is not None:
-        tiles = (api.stored_tile_now,) if settings.tile_passthrough else ()
-        app.add_middleware(ShortPath, answerers=(api.info_answers.find, *tiles))
+        app.add_middleware(ShortPath, answerers=(api.info_answers.find, api.image_now))
     app.add_middleware(AllowAnyOrigin)
     app.add_middleware(RequestLog, routes=table)
     return app

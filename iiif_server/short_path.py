@@ -1,8 +1,9 @@
-"""Answers made without the middlewares and the router: a kept info.json (`info_answers.py`) and a whole
-stored tile of a folder image (`IIIFImageAPI.stored_tile_now`) are sent from inside the request log and CORS,
-before access control, body limits, back-pressure and the router, none of which such an answer needs when no
-identifier is private. Anything else, and any request that could be answered otherwise (a bearer token, a
-body, a URL over IIIF_MAX_URL_LENGTH, any method but GET), goes the full way.
+"""Answers made without the middlewares and the router: a kept info.json (`info_answers.py`), and an image of
+a folder image described before whose answer is kept or is a window of its stored tiles
+(`IIIFImageAPI.image_now`), are sent from inside the request log and CORS, before access control, body
+limits, back-pressure and the router, none of which such an answer needs when no identifier is private.
+Anything else, and any request that could be answered otherwise (a bearer token, a body, a URL over
+IIIF_MAX_URL_LENGTH, any method but GET), goes the full way.
 """
 
 from collections.abc import Callable, Sequence

@@ -137,10 +137,27 @@ def test_private_names_turn_the_short_path_off(folder, full_path_calls):
         assert client.get(TILE.replace("page", "secret-page")).status_code == 401
 
 
-def test_passthrough_off_turns_it_off(folder, full_path_calls):
-    with client_on(folder, tile_passthrough=False) as client:
+def test_passthrough_off_leaves_stored_tiles_to_the_full_path(folder, full_path_calls):
+    with client_on(folder, tile_passthrough=False, render_cache_mb=0) as client:
         assert client.get(TILE).content == client.get(TILE).content
         assert full_path_calls == ["page", "page"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/iiif/3/page/256,256,256,256/200,200/0/default.png",  # rendered by libvips, kept
+        "/iiif/3/page/full/max/0/default.jpg",  # over 512 x 512 px: cut on a worker thread, kept
+        "/iiif/3/page/128,128,256,256/256,256/0/gray.jpg",
+    ],
+)
+def test_a_kept_answer_is_sent_again_by_the_short_path(folder, full_path_calls, path):
+    with client_on(folder) as client, client_on(folder, render_cache_mb=0) as other:
+        first, again, full = client.get(path), client.get(path), other.get(path)
+        assert full_path_calls == ["page", "page"]  # `client`'s first answer, and `other`'s
+        assert first.status_code == again.status_code == 200
+        assert again.content == first.content == full.content
+        assert all(again.headers[name] == first.headers[name] for name in SAME)
 
 
 def test_an_identifier_resolved_a_moment_ago_is_checked_again_when_its_file_goes(folder):
