@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-import pyvips
+from rendered_lines import rendered_line
 
 from models.cli import main
 from ocr_onnx import ModelRegistry, OnnxSettings, load_manifest
@@ -127,9 +127,5 @@ def test_the_folded_recogniser_reads_a_line() -> None:
     recognizer = ModelRegistry(
         OnnxSettings(recognition_manifest=MANIFEST_DIR / "latin_rec_folded.json")
     ).recognizer()
-    text = pyvips.Image.text("Folded models read", dpi=300)
-    ink = text.embed(12, 12, text.width + 24, text.height + 24, extend="black")
-    line = (255 - ink).cast("uchar")
-    pixels = np.ndarray(buffer=line.write_to_memory(), dtype=np.uint8, shape=(line.height, line.width))
-    (read,) = recognizer.recognize([np.repeat(pixels[..., None], 3, axis=2)])
+    (read,) = recognizer.recognize([rendered_line("Folded models read")])
     assert read.text == "Folded models read"

@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-import pyvips
+from rendered_lines import rendered_line
 
 from models.cli import main
 from ocr_onnx import ModelRegistry, OnnxSettings, load_manifest
@@ -34,9 +33,5 @@ def test_the_quantized_recogniser_has_its_own_manifest_and_reads(tmp_path: Path)
     recognizer = ModelRegistry(OnnxSettings(recognition_manifest=written)).recognizer()
     assert recognizer.manifest.key != load_manifest(source).key  # its predictions are cached apart
     assert len(recognizer.charset) > 100
-    text = pyvips.Image.text("Quantised models read", dpi=300)
-    ink = text.embed(12, 12, text.width + 24, text.height + 24, extend="black")
-    line = (255 - ink).cast("uchar")
-    pixels = np.ndarray(buffer=line.write_to_memory(), dtype=np.uint8, shape=(line.height, line.width))
-    (read,) = recognizer.recognize([np.repeat(pixels[..., None], 3, axis=2)])
+    (read,) = recognizer.recognize([rendered_line("Quantised models read")])
     assert read.text == "Quantised models read"
